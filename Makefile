@@ -1,0 +1,21 @@
+# distillbev: the two commands of the README.
+#   make test   set up .venv (pinned stack, mmcv built once per machine) and run the test suite
+#   make demo   set up .venv and run the demo on the generated nuScenes-layout dataset
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: env test demo clean-env
+
+env:
+	VENV=$(VENV) PYTHON=$(PYTHON) bash tools/install_env.sh
+
+test: env
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+demo: env
+	$(PY) tools/demo.py $(DEMO_ARGS)
+
+clean-env:
+	rm -rf $(VENV)

@@ -1,0 +1,2 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+from . import transforms  # noqa: F401

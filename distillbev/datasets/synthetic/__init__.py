@@ -1,0 +1,1 @@
+# Copyright (c) distillbev contributors. All rights reserved.

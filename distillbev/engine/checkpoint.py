@@ -1,0 +1,89 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+"""Checkpoint loading and saving fixes for mmengine 0.10.7 on torch >= 2.6.
+
+1. Loading. torch >= 2.6 defaults ``torch.load`` to ``weights_only=True``; mmengine 0.10.7 does not
+   pass ``weights_only``, so every checkpoint the Runner itself wrote (its ``message_hub`` holds
+   :class:`mmengine.logging.HistoryBuffer` objects and numpy arrays/scalars) fails to load with an
+   ``UnpicklingError``: ``load_from``, ``--resume`` and ``tools/test.py`` all break. Instead of
+   turning the safe unpickler off (``weights_only=False`` or ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``,
+   which lets any pickle run code), we add exactly the classes mmengine writes to torch's
+   allow-list (:func:`torch.serialization.add_safe_globals`). Untrusted files keep going through
+   the restricted unpickler; a checkpoint holding anything else still fails, with torch's message.
+2. Saving. mmengine writes checkpoints in place, so a crash or a full disk during ``torch.save``
+   leaves a truncated ``epoch_N.pth``/``iter_N.pth``. :func:`atomic_save_checkpoint` writes to a
+   temporary file in the same directory, flushes it to disk and renames it over the target, so
+   the previous checkpoint stays intact until the new one is complete.
+
+Both are applied by :func:`patch_mmengine_checkpointing` when ``distillbev`` is imported (also via
+``custom_imports`` from a stock mmdet3d tool).
+"""
+import os
+import os.path as osp
+import tempfile
+from typing import Any, List
+
+import numpy as np
+import torch
+
+_PATCHED = False
+
+
+def mmengine_safe_globals() -> List[Any]:
+    """Return the classes and functions that mmengine Runner checkpoints pickle.
+
+    Returns:
+        list: ``HistoryBuffer`` (message hub scalars) and the numpy reconstructors, array,
+        dtype and scalar types that appear in ``meta`` and ``message_hub``.
+    """
+    from mmengine.logging import HistoryBuffer
+
+    safe: List[Any] = [HistoryBuffer, np.ndarray, np.dtype]
+    core = getattr(np, '_core', None) or np.core
+    safe += [core.multiarray._reconstruct, core.multiarray.scalar]
+    # numpy >= 1.25 pickles dtypes through their per-type classes (np.dtypes.Float64DType, ...).
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        safe += [getattr(dtypes, name) for name in dir(dtypes) if name.endswith('DType')]
+    return safe
+
+
+def atomic_save_checkpoint(checkpoint: dict, filename: str, *args, **kwargs) -> None:
+    """Save ``checkpoint`` to ``filename`` atomically (local paths) with mmengine's semantics.
+
+    Args:
+        checkpoint (dict): the checkpoint dict built by the Runner.
+        filename (str): target path. Remote URIs (``s3://``...) go to mmengine's own writer.
+    """
+    if '://' in str(filename):
+        return _ORIGINAL_SAVE(checkpoint, filename, *args, **kwargs)
+    filename = str(filename)
+    dirname = osp.dirname(osp.abspath(filename))
+    os.makedirs(dirname, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=osp.basename(filename) + '.', suffix='.tmp', dir=dirname)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            torch.save(checkpoint, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filename)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+_ORIGINAL_SAVE = None
+
+
+def patch_mmengine_checkpointing() -> None:
+    """Register the safe globals and make the Runner save checkpoints atomically (idempotent)."""
+    global _PATCHED, _ORIGINAL_SAVE
+    if _PATCHED:
+        return
+    torch.serialization.add_safe_globals(mmengine_safe_globals())
+    from mmengine.runner import checkpoint as mm_ckpt
+    from mmengine.runner import runner as mm_runner
+    _ORIGINAL_SAVE = mm_ckpt.save_checkpoint
+    mm_ckpt.save_checkpoint = atomic_save_checkpoint
+    mm_runner.save_checkpoint = atomic_save_checkpoint
+    _PATCHED = True
