@@ -1,0 +1,169 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+"""Pure-PyTorch BEV pooling ("splat") of lifted frustum features.
+
+Layout contract (same as mmdet3d ``CenterHead`` / ``PointPillarsScatter``): the output is
+``(B, C, Y, X)`` with row = y, column = x, row 0 at ``y_min`` (``point_cloud_range[1]``) and
+column 0 at ``x_min``. A point ``(x, y, z)`` falls in cell
+``(floor((y - y_min) / dy), floor((x - x_min) / dx))``; points outside the grid are dropped.
+"""
+import math
+from typing import Dict, Sequence, Tuple, Union
+
+import torch
+from torch import Tensor
+
+GridConfig = Dict[str, Sequence[float]]
+
+
+def grid_from_config(grid_config: GridConfig) -> Tuple[Tensor, Tensor, Tuple[int, int, int]]:
+    """Lower corner, cell size and cell counts of a BEVDet-style grid config.
+
+    Args:
+        grid_config (dict): ``x``, ``y``, ``z`` entries ``[min, max, step]`` in metres (LiDAR
+            frame), e.g. ``dict(x=[-51.2, 51.2, 0.8], y=[-51.2, 51.2, 0.8], z=[-5, 3, 8])``.
+
+    Returns:
+        tuple: ``lower`` (3,) float64 tensor, ``interval`` (3,) float64 tensor and the cell
+        counts ``(nx, ny, nz)``.
+    """
+    lower, interval, size = [], [], []
+    for key in ('x', 'y', 'z'):
+        lo, hi, step = (float(v) for v in grid_config[key])
+        n = int(round((hi - lo) / step))
+        if n <= 0 or abs(lo + n * step - hi) > 1e-4 * max(1.0, abs(hi)):
+            raise ValueError(f'grid_config[{key!r}] = {grid_config[key]}: (max - min) must be a '
+                             f'positive multiple of step.')
+        lower.append(lo)
+        interval.append(step)
+        size.append(n)
+    return (torch.tensor(lower, dtype=torch.float64), torch.tensor(interval, dtype=torch.float64),
+            tuple(size))
+
+
+class _SortedSegmentSum(torch.autograd.Function):
+    """Sum of consecutive rows that share a key, for rows already sorted by key.
+
+    Forward: cumulative sum (in float64, so the difference of two prefix sums stays exact to fp32
+    precision whatever the number of points) read at segment ends, minus the previous end.
+    Backward: each row gets the gradient of its segment (a gather). Both are deterministic on CPU
+    and CUDA, unlike ``index_add_``/``scatter_add_`` on CUDA.
+    """
+
+    @staticmethod
+    def forward(ctx, feats: Tensor, seg_ids: Tensor, seg_ends: Tensor) -> Tensor:
+        csum = feats.double().cumsum(0)[seg_ends]
+        csum[1:] = csum[1:] - csum[:-1].clone()
+        ctx.save_for_backward(seg_ids)
+        return csum.to(feats.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):
+        seg_ids, = ctx.saved_tensors
+        return grad_out[seg_ids], None, None
+
+
+def _voxel_ranks(geom: Tensor, grid_config: GridConfig) -> Tuple[Tensor, Tensor,
+                                                                   Tuple[int, int, int]]:
+    """Flat cell index ``((b * nz + z) * ny + y) * nx + x`` of every frustum point.
+
+    Args:
+        geom (Tensor): (B, ..., 3) LiDAR xyz of the points.
+        grid_config (dict): see :func:`grid_from_config`.
+
+    Returns:
+        tuple: ``ranks`` (P,) int64 of the kept points, ``keep`` (B * ...,) bool mask over the
+        flattened points, and ``(nx, ny, nz)``.
+    """
+    lower, interval, (nx, ny, nz) = grid_from_config(grid_config)
+    batch = geom.shape[0]
+    pts = geom.reshape(batch, -1, 3)
+    # Compute the cell in float64 so a point exactly on a cell border is binned reproducibly.
+    idx = torch.floor((pts.double() - lower.to(pts.device)) / interval.to(pts.device)).long()
+    ix, iy, iz = idx.unbind(-1)
+    keep = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny) & (iz >= 0) & (iz < nz)
+    b = torch.arange(batch, device=geom.device).view(batch, 1).expand_as(ix)
+    ranks = ((b * nz + iz) * ny + iy) * nx + ix
+    return ranks.reshape(-1)[keep.reshape(-1)], keep.reshape(-1), (nx, ny, nz)
+
+
+def _to_bev(cells: Tensor, batch: int, nx: int, ny: int, nz: int) -> Tensor:
+    """(B * nz * ny * nx, C) -> (B, nz * C, ny, nx) with channel index ``z * C + c``."""
+    channels = cells.shape[-1]
+    bev = cells.view(batch, nz, ny, nx, channels).permute(0, 1, 4, 2, 3)
+    return bev.reshape(batch, nz * channels, ny, nx).contiguous()
+
+
+def bev_pool(feats: Tensor, geom: Tensor, grid_config: GridConfig) -> Tensor:
+    """Sum the features of the frustum points that fall in each BEV cell (deterministic).
+
+    Points are sorted by cell (stable sort), then summed per cell with the prefix-sum trick.
+    Pooling runs in fp32 (fp16/bf16 inputs are promoted) and is differentiable w.r.t. ``feats``.
+
+    Args:
+        feats (Tensor): (B, N, D, h, w, C) features of the frustum points (any leading shape
+            ``(B, ...)`` matching ``geom``).
+        geom (Tensor): (B, N, D, h, w, 3) xyz of the points in the (augmented) LiDAR frame.
+        grid_config (dict): ``x``, ``y``, ``z`` as ``[min, max, step]``.
+
+    Returns:
+        Tensor: (B, C * nz, ny, nx) float32 BEV map, row = y, column = x, channel ``z * C + c``
+        (with ``nz = 1``, as BEVDet, simply (B, C, Y, X)). Cells that receive no point are 0.
+    """
+    batch, channels = feats.shape[0], feats.shape[-1]
+    if geom.shape[:-1] != feats.shape[:-1] or geom.shape[-1] != 3:
+        raise ValueError(f'bev_pool: geom {tuple(geom.shape)} must be feats '
+                         f'{tuple(feats.shape)} with the last dim replaced by 3.')
+    ranks, keep, (nx, ny, nz) = _voxel_ranks(geom, grid_config)
+    flat = feats.reshape(-1, channels)[keep].float()
+    num_cells = batch * nz * ny * nx
+    out = flat.new_zeros(num_cells, channels)
+    if ranks.numel() > 0:
+        ranks, order = torch.sort(ranks, stable=True)
+        flat = flat[order]
+        is_end = torch.ones_like(ranks, dtype=torch.bool)
+        is_end[:-1] = ranks[1:] != ranks[:-1]
+        seg_ends = torch.nonzero(is_end, as_tuple=True)[0]
+        # Segment id of every sorted point: number of segment ends strictly before it.
+        seg_ids = torch.cumsum(is_end.long(), 0) - is_end.long()
+        sums = _SortedSegmentSum.apply(flat, seg_ids, seg_ends)
+        out = out.index_put((ranks[seg_ends], ), sums)  # unique indices: deterministic
+    return _to_bev(out, batch, nx, ny, nz)
+
+
+def bev_pool_naive(feats: Tensor, geom: Tensor, grid_config: GridConfig) -> Tensor:
+    """Reference BEV pooling with a Python loop over points (tests only; slow).
+
+    Args and Returns: as :func:`bev_pool`.
+    """
+    batch, channels = feats.shape[0], feats.shape[-1]
+    lower, interval, (nx, ny, nz) = grid_from_config(grid_config)
+    out = torch.zeros(batch, nz, channels, ny, nx, dtype=torch.float64)
+    pts = geom.reshape(batch, -1, 3).double()
+    vals = feats.reshape(batch, -1, channels).double()
+    for b in range(batch):
+        for p in range(pts.shape[1]):
+            x, y, z = pts[b, p].tolist()
+            ix = math.floor((x - lower[0].item()) / interval[0].item())
+            iy = math.floor((y - lower[1].item()) / interval[1].item())
+            iz = math.floor((z - lower[2].item()) / interval[2].item())
+            if 0 <= ix < nx and 0 <= iy < ny and 0 <= iz < nz:
+                out[b, iz, :, iy, ix] += vals[b, p]
+    return out.reshape(batch, nz * channels, ny, nx).float()
+
+
+def bev_cell_of(xy: Union[Sequence[float], Tensor],
+                grid_config: GridConfig) -> Tuple[int, int]:
+    """(row, col) of the BEV cell containing LiDAR point ``(x, y)``: row = y index, col = x.
+
+    Args:
+        xy (sequence): ``(x, y)`` in metres.
+        grid_config (dict): see :func:`grid_from_config`.
+
+    Returns:
+        tuple: ``(row, col)`` ints (may be outside the grid).
+    """
+    lower, interval, _ = grid_from_config(grid_config)
+    x, y = float(xy[0]), float(xy[1])
+    col = math.floor((x - lower[0].item()) / interval[0].item())
+    row = math.floor((y - lower[1].item()) / interval[1].item())
+    return row, col

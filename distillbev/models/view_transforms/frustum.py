@@ -1,0 +1,95 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+"""Frustum of an LSS view transformer and its geometry in the (augmented) LiDAR frame.
+
+Conventions (see ``docs/CONVENTIONS.md``): pixel coordinates are continuous with integer values
+at pixel centres (the convention of ``cam2img``); ``img_aug_matrix`` maps an original pixel
+``(u, v, d, 1)`` to the augmented one, ``lidar_aug_matrix`` maps the original LiDAR frame to the
+augmented LiDAR frame; ``cam2img`` (4x4 padded intrinsics) and ``cam2lidar`` describe the
+original sensors.
+"""
+from typing import Sequence, Tuple
+
+import torch
+from torch import Tensor
+
+
+def depth_bins(depth_cfg: Sequence[float]) -> Tensor:
+    """Depths of the frustum planes, BEVDet style: ``d_min + k * step`` for ``k < D``.
+
+    Args:
+        depth_cfg (sequence): ``[d_min, d_max, step]`` in metres, e.g. ``[1, 60, 1]`` (59 bins).
+
+    Returns:
+        Tensor: (D,) float32 with ``D = round((d_max - d_min) / step)``.
+    """
+    d_min, d_max, step = (float(v) for v in depth_cfg)
+    num = int(round((d_max - d_min) / step))
+    if num <= 0:
+        raise ValueError(f'depth config {list(depth_cfg)}: need d_max > d_min and step > 0.')
+    return d_min + step * torch.arange(num, dtype=torch.float32)
+
+
+def create_frustum(depth_cfg: Sequence[float], feat_size: Tuple[int, int],
+                   stride: Tuple[float, float]) -> Tensor:
+    """Frustum points ``(u, v, d)`` in the augmented image.
+
+    Feature cell ``(i, j)`` at stride ``s`` covers pixels ``[j * s, (j + 1) * s)``; its centre is
+    the pixel coordinate ``(j + 0.5) * s - 0.5`` (the same patches as the depth targets).
+
+    Args:
+        depth_cfg (sequence): ``[d_min, d_max, step]``.
+        feat_size (tuple): ``(h, w)`` of the image feature map.
+        stride (tuple): ``(stride_h, stride_w)`` image pixels per feature cell.
+
+    Returns:
+        Tensor: (D, h, w, 3) float32, last dim ``(u, v, d)``.
+    """
+    h, w = feat_size
+    depths = depth_bins(depth_cfg)
+    us = (torch.arange(w, dtype=torch.float32) + 0.5) * float(stride[1]) - 0.5
+    vs = (torch.arange(h, dtype=torch.float32) + 0.5) * float(stride[0]) - 0.5
+    d, v, u = torch.meshgrid(depths, vs, us, indexing='ij')
+    return torch.stack([u, v, d], dim=-1)
+
+
+def frustum_to_lidar(frustum: Tensor, cam2img: Tensor, cam2lidar: Tensor,
+                     img_aug_matrix: Tensor, lidar_aug_matrix: Tensor) -> Tensor:
+    """Augmented-image frustum points -> augmented LiDAR frame.
+
+    ``p = lidar_aug @ cam2lidar @ cam2img^-1 @ (u0 d0, v0 d0, d0, 1)`` with
+    ``(u0, v0, d0, 1) = img_aug^-1 @ (u, v, d, 1)``. Computed in float64, returned in float32.
+
+    Args:
+        frustum (Tensor): (D, h, w, 3) ``(u, v, d)`` in the augmented image.
+        cam2img (Tensor): (B, N, 4, 4) original intrinsics padded to 4x4 (3x3 also accepted).
+        cam2lidar (Tensor): (B, N, 4, 4) original camera -> original LiDAR.
+        img_aug_matrix (Tensor): (B, N, 4, 4) original pixel -> augmented pixel.
+        lidar_aug_matrix (Tensor): (B, 4, 4) original LiDAR -> augmented LiDAR.
+
+    Returns:
+        Tensor: (B, N, D, h, w, 3) float32 xyz in the augmented LiDAR frame.
+    """
+    dtype = torch.float64
+    batch, num_views = cam2lidar.shape[:2]
+    cam2img = pad_to_4x4(cam2img).to(dtype)
+    pts = frustum.to(dtype=dtype, device=cam2lidar.device)
+    pts = torch.cat([pts, torch.ones_like(pts[..., :1])], dim=-1)  # (D, h, w, 4)
+    img_aug_inv = torch.inverse(img_aug_matrix.to(dtype))  # (B, N, 4, 4)
+    pts = torch.einsum('bnij,dhwj->bndhwi', img_aug_inv, pts)
+    pts = torch.cat([pts[..., :2] * pts[..., 2:3], pts[..., 2:]], dim=-1)
+    cam2lidar_aug = lidar_aug_matrix.to(dtype).view(batch, 1, 4, 4) @ cam2lidar.to(dtype)
+    combine = cam2lidar_aug @ torch.inverse(cam2img)  # (B, N, 4, 4)
+    pts = torch.einsum('bnij,bndhwj->bndhwi', combine, pts)
+    return pts[..., :3].float()
+
+
+def pad_to_4x4(mat: Tensor) -> Tensor:
+    """Pad (..., 3, 3) matrices to (..., 4, 4) homogeneous ones; (..., 4, 4) pass through."""
+    if mat.shape[-2:] == (4, 4):
+        return mat
+    if mat.shape[-2:] != (3, 3):
+        raise ValueError(f'expected (..., 3, 3) or (..., 4, 4) matrices, got {tuple(mat.shape)}')
+    out = torch.zeros(*mat.shape[:-2], 4, 4, dtype=mat.dtype, device=mat.device)
+    out[..., :3, :3] = mat
+    out[..., 3, 3] = 1
+    return out
