@@ -1,1 +1,13 @@
 # Copyright (c) distillbev contributors. All rights reserved.
+"""Knowledge-distillation losses, one per file, each citing its paper."""
+from .fgbg_attention_feature_loss import FGBGAttentionFeatureLoss
+from .heatmap_response_loss import HeatmapResponseLoss
+from .keypoint_feature_loss import KeypointFeatureLoss
+from .keypoint_relation_loss import KeypointRelationLoss
+from .masked_feature_mimic_loss import MaskedFeatureMimicLoss
+from .regression_response_loss import RegressionResponseLoss
+
+__all__ = [
+    'MaskedFeatureMimicLoss', 'HeatmapResponseLoss', 'RegressionResponseLoss',
+    'KeypointFeatureLoss', 'KeypointRelationLoss', 'FGBGAttentionFeatureLoss'
+]
