@@ -17,8 +17,10 @@
 Both are applied by :func:`patch_mmengine_checkpointing` when ``distillbev`` is imported (also via
 ``custom_imports`` from a stock mmdet3d tool).
 """
+import importlib
 import os
 import os.path as osp
+import pickle
 import tempfile
 from typing import Any, List
 
@@ -28,18 +30,49 @@ import torch
 _PATCHED = False
 
 
+def history_buffer_method(owner: type, name: str) -> Any:
+    """A ``getattr`` restricted to what ``HistoryBuffer.__getstate__`` pickles.
+
+    ``HistoryBuffer`` pickles its statistics methods (``HistoryBuffer.mean``, ...), which pickle
+    protocol 2 writes as ``getattr(HistoryBuffer, 'mean')``. Allowing the real ``getattr`` would let
+    a crafted file reach any attribute of any allowed object, so checkpoints get this instead.
+
+    Args:
+        owner (type): must be ``HistoryBuffer`` or a subclass.
+        name (str): a public method name of it.
+
+    Returns:
+        The method ``owner.name``.
+    """
+    from mmengine.logging import HistoryBuffer
+
+    method = getattr(owner, name, None) if isinstance(owner, type) else None
+    if (method is None or not issubclass(owner, HistoryBuffer) or name.startswith('_')
+            or not callable(method)):
+        raise pickle.UnpicklingError(
+            f'Refusing getattr({owner!r}, {name!r}) while loading a checkpoint: only the '
+            'statistics methods of mmengine.logging.HistoryBuffer are allowed. If you trust this '
+            'file, load it with torch.load(..., weights_only=False).')
+    return method
+
+
 def mmengine_safe_globals() -> List[Any]:
     """Return the classes and functions that mmengine Runner checkpoints pickle.
 
     Returns:
-        list: ``HistoryBuffer`` (message hub scalars) and the numpy reconstructors, array,
-        dtype and scalar types that appear in ``meta`` and ``message_hub``.
+        list: ``HistoryBuffer`` (message hub scalars) with a restricted ``getattr`` for its
+        pickled statistics methods, and the numpy reconstructors, array, dtype and scalar types
+        that appear in ``meta`` and ``message_hub``.
     """
     from mmengine.logging import HistoryBuffer
 
-    safe: List[Any] = [HistoryBuffer, np.ndarray, np.dtype]
-    core = getattr(np, '_core', None) or np.core
-    safe += [core.multiarray._reconstruct, core.multiarray.scalar]
+    safe: List[Any] = [HistoryBuffer, (history_buffer_method, 'builtins.getattr'), np.ndarray,
+                       np.dtype]
+    # numpy 1.x pickles arrays/scalars via numpy.core.multiarray, numpy 2.x via numpy._core.
+    multiarray = importlib.import_module(
+        'numpy.core.multiarray' if np.lib.NumpyVersion(np.__version__) < '2.0.0' else
+        'numpy._core.multiarray')
+    safe += [multiarray._reconstruct, multiarray.scalar]
     # numpy >= 1.25 pickles dtypes through their per-type classes (np.dtypes.Float64DType, ...).
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:

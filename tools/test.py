@@ -1,0 +1,75 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+"""Evaluate a checkpoint with the stock mmengine Runner and the config's metric.
+
+Same command line as mmdet3d's ``tools/test.py``::
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--cfg-options k=v ...]
+        [--launcher {none,pytorch,...}] [--show-dir DIR] [--task ...] [--tta]
+"""
+import argparse
+import json
+import os
+import os.path as osp
+
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import distillbev  # noqa: F401  (checks the stack, patches checkpointing, registers modules)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a 3D detector')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='directory for the evaluation logs and metrics')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. test_dataloader.batch_size=1')
+    parser.add_argument('--show-dir', help='save visualisations of the predictions here')
+    parser.add_argument('--task', choices=['mono_det', 'multi-view_det', 'lidar_det',
+                                           'lidar_seg', 'multi-modality_det'],
+                        default='lidar_det', help='visualisation task (with --show-dir)')
+    parser.add_argument('--score-thr', type=float, default=0.1,
+                        help='score threshold of the visualisation')
+    parser.add_argument('--tta', action='store_true', help='test-time augmentation')
+    parser.add_argument('--out-metrics', help='also write the metrics as JSON to this file')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.show_dir:
+        vis = cfg.default_hooks.setdefault('visualization', ConfigDict(type='Det3DVisualizationHook'))
+        vis.update(draw=True, show=False, test_out_dir=args.show_dir, vis_task=args.task,
+                   score_thr=args.score_thr)
+    if args.tta:
+        if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
+            raise RuntimeError('--tta needs `tta_model` and `tta_pipeline` in the config.')
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    metrics = runner.test()
+    if args.out_metrics and runner.rank == 0:
+        os.makedirs(osp.dirname(osp.abspath(args.out_metrics)), exist_ok=True)
+        with open(args.out_metrics, 'w') as f:
+            json.dump({k: float(v) if isinstance(v, (int, float)) else v
+                       for k, v in metrics.items()}, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()
