@@ -80,3 +80,14 @@ def test_bev_pool_empty():
     geom = torch.full((1, 1, 2, 1, 1, 3), 100.0)
     out = bev_pool(feats, geom, GRID)
     assert out.shape == (1, 3, 6, 8) and out.abs().sum() == 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_bev_pool_cuda_matches_cpu_and_is_deterministic():
+    feats, geom = _random_inputs(3)
+    feats = feats.repeat(1, 1, 50, 1, 1, 1)
+    geom = geom.repeat(1, 1, 50, 1, 1, 1)
+    ref = bev_pool(feats, geom, GRID)
+    outs = [bev_pool(feats.cuda(), geom.cuda(), GRID) for _ in range(3)]
+    torch.testing.assert_close(outs[0].cpu(), ref, atol=1e-5, rtol=1e-5)
+    assert all(torch.equal(outs[0], o) for o in outs[1:])

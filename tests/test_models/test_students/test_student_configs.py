@@ -1,0 +1,114 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+"""The student configs load, build, and their BEV grid matches the CenterHead target grid."""
+import glob
+import os.path as osp
+
+import pytest
+
+pytest.importorskip('mmcv.ops')
+
+from mmengine.config import Config  # noqa: E402
+
+from distillbev.models.view_transforms import grid_from_config  # noqa: E402
+
+CFG_DIR = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', 'students')
+CONFIGS = sorted(glob.glob(osp.join(CFG_DIR, '*.py')))
+
+
+def test_configs_exist():
+    names = {osp.basename(c) for c in CONFIGS}
+    assert {'bevdet_r50_fpn_centerhead_8xb8-cbgs-24e_nus-3d.py',
+            'bevdepth_r50_fpn_centerhead_8xb8-cbgs-24e_nus-3d.py',
+            'bevdet_r18_fpn_centerhead_1xb4-12e_synthetic-nus-3d.py',
+            'bevdepth_r18_fpn_centerhead_1xb4-12e_synthetic-nus-3d.py'} <= names
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_config_grid_consistency(path):
+    cfg = Config.fromfile(path)
+    assert cfg.custom_imports == dict(imports=['distillbev'], allow_failed_imports=False)
+    assert cfg.default_scope == 'mmdet3d'
+    model = cfg.model
+    vt = model.img_view_transformer
+    lower, interval, (nx, ny, _) = grid_from_config(vt.grid_config)
+    pts_train = model.train_cfg.pts
+    factor = pts_train.out_size_factor
+    # CenterHead heatmap (Y, X) = grid_size[:2] // out_size_factor == view-transformer BEV
+    assert (pts_train.grid_size[1] // factor, pts_train.grid_size[0] // factor) == (ny, nx)
+    assert pts_train.voxel_size[0] * factor == pytest.approx(interval[0].item())
+    assert pts_train.point_cloud_range[:2] == pytest.approx(lower[:2].tolist())
+    assert model.test_cfg.pts.pc_range == pytest.approx(lower[:2].tolist())
+    assert model.pts_bbox_head.bbox_coder.pc_range == pytest.approx(lower[:2].tolist())
+    c = vt.out_channels
+    assert model.img_bev_encoder_backbone.in_channels == c
+    assert model.img_bev_encoder_neck.in_channels == 10 * c
+    assert model.pts_bbox_head.in_channels == model.img_bev_encoder_neck.out_channels
+    if 'nus-3d' in path and 'synthetic' not in path:
+        assert (ny, nx) == (128, 128) and interval[0].item() == pytest.approx(0.8)
+        assert cfg.optim_wrapper.optimizer.lr == 2e-4
+        assert cfg.optim_wrapper.clip_grad.max_norm == 5
+        assert cfg.train_cfg.max_epochs == 24
+        assert cfg.train_dataloader.dataset.type == 'CBGSDataset'
+        depth = [1.0, 60.0, 1.0] if model.type == 'BEVDet' else [2.0, 58.0, 0.5]
+        assert list(vt.grid_config.depth) == depth
+        assert c == (64 if model.type == 'BEVDet' else 80)
+    if model.type == 'BEVDepth':
+        pipeline = cfg.train_dataloader.dataset.get('dataset', cfg.train_dataloader.dataset)
+        types = [t.type for t in pipeline.pipeline]
+        assert 'MultiViewDepthFromLiDAR' in types and 'gt_depth' in pipeline.pipeline[-1]['keys']
+
+
+def _sample(num_views, height, width, with_depth):
+    import math
+
+    import numpy as np
+    import torch
+    from mmengine.structures import InstanceData
+
+    from mmdet3d.structures import Det3DDataSample, LiDARInstance3DBoxes
+    cams = []
+    for i in range(num_views):
+        yaw = 2 * math.pi * i / num_views
+        m = np.eye(4, dtype=np.float32)
+        m[:3, 0] = [math.sin(yaw), -math.cos(yaw), 0.0]
+        m[:3, 1] = [0.0, 0.0, -1.0]
+        m[:3, 2] = [math.cos(yaw), math.sin(yaw), 0.0]
+        cams.append(m)
+    k = np.eye(4, dtype=np.float32)
+    k[0, 0] = k[1, 1] = 280.0
+    k[0, 2], k[1, 2] = width / 2 - 0.5, height / 2 - 0.5
+    eye = np.tile(np.eye(4, dtype=np.float32), (num_views, 1, 1))
+    sample = Det3DDataSample(metainfo=dict(
+        cam2img=np.stack([k] * num_views), cam2lidar=np.stack(cams), img_aug_matrix=eye,
+        lidar_aug_matrix=np.eye(4, dtype=np.float32), box_type_3d=LiDARInstance3DBoxes))
+    gt = InstanceData()
+    gt.bboxes_3d = LiDARInstance3DBoxes(
+        torch.tensor([[8.0, -3.0, -1.0, 4.0, 1.8, 1.6, 0.2, 0.5, 0.0]]), box_dim=9)
+    gt.labels_3d = torch.tensor([0])
+    sample.gt_instances_3d = gt
+    if with_depth:
+        depth = torch.zeros(num_views, height, width)
+        depth[:, ::7, ::9] = 12.0
+        sample.gt_depth = depth
+    return sample
+
+
+@pytest.mark.parametrize('path', [c for c in CONFIGS if 'synthetic' in c], ids=osp.basename)
+def test_small_config_builds_and_trains_one_step(path):
+    import torch
+    from mmengine.registry import DefaultScope
+
+    from mmdet3d.registry import MODELS
+    cfg = Config.fromfile(path)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        assert model.img_view_transformer.bev_shape == (64, 64)
+        height, width = cfg.final_size
+        sample = _sample(6, height, width, cfg.model.type == 'BEVDepth')
+        inputs = dict(imgs=torch.randn(1, 6, 3, height, width))
+        losses = model.loss(inputs, [sample])
+        total, _ = model.parse_losses(losses)
+        assert torch.isfinite(total)
+        assert ('loss_depth' in losses) == (cfg.model.type == 'BEVDepth')
+        assert model.extract_feat(inputs, [sample.metainfo])[0].shape == (1, 128, 64, 64)
