@@ -1,1 +1,5 @@
 # Copyright (c) distillbev contributors. All rights reserved.
+from .feature_adapters import (Conv1x1Adapter, ConvReLUConvAdapter, IdentityAdapter,
+                               UpsampleMLPAdapter)
+
+__all__ = ['IdentityAdapter', 'Conv1x1Adapter', 'ConvReLUConvAdapter', 'UpsampleMLPAdapter']
