@@ -6,7 +6,9 @@ Conventions (see also ``docs/CONVENTIONS.md``):
 - Images are decoded **BGR** by default (``channel_order='bgr'``, like the stock loader): use
   ``Det3DDataPreprocessor(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
   bgr_to_rgb=True)``. With ``channel_order='rgb'`` set ``bgr_to_rgb=False`` instead.
-- Pixel coordinates: pixel ``(row, col)`` has its centre at ``(u, v) = (col, row)``.
+- Pixel coordinates: pixel ``(row, col)`` covers ``[col, col + 1) x [row, row + 1)`` in
+  ``(u, v)``, centre ``(col + 0.5, row + 0.5)`` (a point falls in ``(floor(v), floor(u))``; the
+  image spans ``[0, W] x [0, H]``; a stride-16 feature cell ``j`` is centred at ``16 j + 8``).
 - ``cam2img``, ``lidar2cam``, ``cam2lidar``, ``lidar2img`` (N, 4, 4) describe the original,
   un-augmented sensors; ``lidar2img`` maps ``(x, y, z, 1)`` to ``(u d, v d, d, 1)``.
 - ``img_aug_matrix`` (N, 4, 4): ``(u, v, d, 1)`` in the original view -> the same in the augmented
@@ -79,10 +81,11 @@ from .depth_targets import MultiViewDepthFromLiDAR
 from .formatting import MULTIVIEW_META_KEYS, PackMultiViewDet3DInputs
 from .image_aug import MultiViewImageAffineAug
 from .loading import LoadMultiViewImagesWithCalib
-from .mv_geometry import image_aug_matrix, nearest_depth_map, pad_to_4x4, project_to_views
+from .mv_geometry import (cv2_affine, image_aug_matrix, nearest_depth_map, pad_to_4x4,
+                          project_to_views)
 
 __all__ = [
     'LoadMultiViewImagesWithCalib', 'MultiViewImageAffineAug', 'GlobalBEVAug3D',
     'MultiViewDepthFromLiDAR', 'PackMultiViewDet3DInputs', 'MULTIVIEW_META_KEYS',
-    'image_aug_matrix', 'nearest_depth_map', 'pad_to_4x4', 'project_to_views'
+    'cv2_affine', 'image_aug_matrix', 'nearest_depth_map', 'pad_to_4x4', 'project_to_views'
 ]

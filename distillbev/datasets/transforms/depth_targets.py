@@ -18,7 +18,8 @@ class MultiViewDepthFromLiDAR(BaseTransform):
     each is mapped by ``inverse(lidar_aug_matrix)`` back to the original LiDAR frame, projected with
     the original ``lidar2img`` to ``(u, v, d)`` and moved by ``img_aug_matrix`` into the augmented
     image. Points with ``d > min_depth`` (and ``<= max_depth``) that fall inside the
-    ``H x W`` image go to the pixel with the nearest centre (``(round(v), round(u))``).
+    ``H x W`` image go to the pixel that contains them (``(floor(v), floor(u))``, pixel centres at
+    ``+0.5``, see ``mv_geometry``).
 
     Writes ``results['gt_depth']``: float32 (N, H, W), depth in metres along the original camera
     axis (image resizing does not change it, LiDAR scaling is undone), 0 where no point falls.

@@ -7,7 +7,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmdet3d.registry import TRANSFORMS
-from .mv_geometry import image_aug_matrix
+from .mv_geometry import cv2_affine, image_aug_matrix
 
 _INTERP = {'nearest': cv2.INTER_NEAREST, 'bilinear': cv2.INTER_LINEAR,
            'bicubic': cv2.INTER_CUBIC, 'area': cv2.INTER_AREA}
@@ -19,10 +19,11 @@ class MultiViewImageAffineAug(BaseTransform):
 
     For each view (independently in training) a scale ``s``, a crop offset ``(crop_x, crop_y)``,
     a flip and a rotation are drawn; the view is warped once with ``cv2.warpAffine`` by exactly
-    the matrix that is recorded, so a pixel at ``(u, v)`` of the input lands at
-    ``M @ (u, v, d, 1)`` (see :func:`image_aug_matrix` for the step order and conventions; pixel
-    centres at integer coordinates, rotation counter-clockwise as displayed, in degrees). Areas
-    outside the source are filled with 0.
+    the matrix that is recorded, so the content at ``(u, v)`` of the input lands at
+    ``M @ (u, v, d, 1)`` (see :func:`image_aug_matrix` for the step order and conventions: pixel
+    ``(row, col)`` centred at ``(col + 0.5, row + 0.5)``, flip ``u -> W - u``, rotation
+    counter-clockwise as displayed, in degrees, about ``(W / 2, H / 2)``). Areas outside the source
+    are filled with 0.
 
     - resize: train ``s ~ U(resize_lim)`` (``+ fit`` if ``resize_relative``), test ``s = fit``
       (or ``resize_test``, see Args), with ``fit = max(H / H0, W / W0)`` the smallest scale that
@@ -125,7 +126,7 @@ class MultiViewImageAffineAug(BaseTransform):
         Returns:
             np.ndarray: ``final_size`` image, same dtype and channels.
         """
-        affine = np.asarray(matrix, dtype=np.float64)[:2][:, [0, 1, 3]]
+        affine = cv2_affine(matrix)
         scale = float(np.sqrt(abs(np.linalg.det(affine[:, :2]))))
         if self.antialias and scale < 1.0:
             img = cv2.GaussianBlur(img, (0, 0), sigmaX=(1.0 / scale - 1.0) / 2.0)

@@ -1,12 +1,16 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """Pure-numpy geometry shared by the multi-view transforms.
 
-Pixel convention (used by every matrix in this package): pixel ``(row, col)`` of an image has its
-centre at the continuous coordinate ``(u, v) = (col, row)`` (OpenCV / ``cv2.warpAffine``
-convention). Camera projections ``lidar2img @ [x, y, z, 1]`` give ``(u * d, v * d, d, 1)`` in this
-convention, and an image augmentation matrix ``M`` (4x4) maps the column vector
-``(u, v, d, 1)`` of the original image to the same vector in the augmented image
-(``augmented = M @ original``); depth ``d`` is never changed by image augmentation.
+Pixel convention (used by every matrix in this package): pixel ``(row, col)`` of an image covers
+the continuous square ``[col, col + 1) x [row, row + 1)`` of ``(u, v)``, so its centre is at
+``(col + 0.5, row + 0.5)`` and a point ``(u, v)`` falls in pixel ``(floor(v), floor(u))``; the
+image spans ``[0, W] x [0, H]`` and a resize by ``s`` is exactly ``(u, v) -> (s u, s v)``. This is
+the convention of the synthetic renderer (rays through pixel centres ``(col + 0.5, row + 0.5)``)
+and of BEVDet's augmentation matrices (flip ``u -> W - u``). Camera projections
+``lidar2img @ [x, y, z, 1]`` give ``(u * d, v * d, d, 1)``, and an image augmentation matrix
+``M`` (4x4) maps the column vector ``(u, v, d, 1)`` of the original image to the same vector in the
+augmented image (``augmented = M @ original``); depth ``d`` is never changed by image
+augmentation. (``cv2.warpAffine`` puts pixel centres at integers; :func:`cv2_affine` converts.)
 """
 from typing import Optional, Sequence, Tuple
 
@@ -40,8 +44,8 @@ def image_aug_matrix(scale: float,
     1. resize: ``(u, v) -> (scale * u, scale * v)``;
     2. crop: ``(u, v) -> (u - crop_x, v - crop_y)``, the output window being
        ``final_size = (H, W)`` pixels starting at ``(crop_x, crop_y)`` of the resized image;
-    3. horizontal flip: ``u -> (W - 1) - u``;
-    4. rotation by ``rotate_deg`` degrees about the output centre ``((W - 1) / 2, (H - 1) / 2)``,
+    3. horizontal flip: ``u -> W - u``;
+    4. rotation by ``rotate_deg`` degrees about the output centre ``(W / 2, H / 2)``,
        positive = counter-clockwise as displayed (like ``PIL.Image.rotate``), i.e.
        ``u' = cu + cos(a) (u - cu) + sin(a) (v - cv)``,
        ``v' = cv - sin(a) (u - cu) + cos(a) (v - cv)``.
@@ -65,14 +69,33 @@ def image_aug_matrix(scale: float,
     flip_mat = np.eye(4)
     if flip:
         flip_mat[0, 0] = -1.0
-        flip_mat[0, 3] = width - 1.0
+        flip_mat[0, 3] = float(width)
     angle = np.deg2rad(rotate_deg)
     cos, sin = np.cos(angle), np.sin(angle)
-    cu, cv = (width - 1.0) / 2.0, (height - 1.0) / 2.0
+    cu, cv = width / 2.0, height / 2.0
     rot = np.eye(4)
     rot[:2, :2] = [[cos, sin], [-sin, cos]]
     rot[:2, 3] = np.array([cu, cv]) - rot[:2, :2] @ np.array([cu, cv])
     return rot @ flip_mat @ crop_mat @ resize
+
+
+def cv2_affine(matrix: np.ndarray) -> np.ndarray:
+    """The 2x3 ``cv2.warpAffine`` matrix of a 4x4 image augmentation matrix.
+
+    ``cv2`` places pixel centres at integer coordinates, this package at ``+0.5`` (see the module
+    docstring), hence ``A_cv2 = T(-0.5) @ M @ T(+0.5)`` on the ``(u, v)`` part.
+
+    Args:
+        matrix (np.ndarray): (4, 4) matrix, ``augmented = matrix @ (u, v, d, 1)``.
+
+    Returns:
+        np.ndarray: (2, 3) float64 forward (source -> destination) affine for ``cv2.warpAffine``.
+    """
+    aff = np.eye(3)
+    aff[:2] = np.asarray(matrix, dtype=np.float64)[:2][:, [0, 1, 3]]
+    shift = np.eye(3)
+    shift[:2, 2] = 0.5
+    return (np.linalg.inv(shift) @ aff @ shift)[:2]
 
 
 def project_to_views(points_xyz: np.ndarray,
@@ -114,7 +137,7 @@ def nearest_depth_map(uvd: np.ndarray,
                       max_depth: Optional[float] = None) -> np.ndarray:
     """Rasterise projected points into a sparse depth image keeping the nearest point per pixel.
 
-    A point goes to the pixel whose centre is nearest: ``(row, col) = (round(v), round(u))``.
+    A point goes to the pixel that contains it: ``(row, col) = (floor(v), floor(u))``.
 
     Args:
         uvd (np.ndarray): (P, 3) ``(u, v, d)`` of one view.
@@ -127,8 +150,8 @@ def nearest_depth_map(uvd: np.ndarray,
     """
     height, width = img_size
     depth_map = np.zeros((height, width), dtype=np.float32)
-    col = np.floor(uvd[:, 0] + 0.5).astype(np.int64)
-    row = np.floor(uvd[:, 1] + 0.5).astype(np.int64)
+    col = np.floor(uvd[:, 0]).astype(np.int64)
+    row = np.floor(uvd[:, 1]).astype(np.int64)
     depth = uvd[:, 2]
     keep = (depth > min_depth) & (col >= 0) & (col < width) & (row >= 0) & (row < height)
     if max_depth is not None:

@@ -9,13 +9,13 @@ from mmdet3d.structures import LiDARPoints
 # view 0 looks along LiDAR +x, view 1 along -x
 FRONT = np.array([[0., -1., 0., 0.], [0., 0., -1., 0.], [1., 0., 0., 0.], [0., 0., 0., 1.]])
 BACK = np.array([[0., 1., 0., 0.], [0., 0., -1., 0.], [-1., 0., 0., 0.], [0., 0., 0., 1.]])
-K = pad_to_4x4([[100., 0., 50.], [0., 100., 40.], [0., 0., 1.]])
+K = pad_to_4x4([[100., 0., 50.3], [0., 100., 40.3], [0., 0., 1.]])
 
 
 def test_point_lands_at_expected_pixel_and_depth():
     lidar2img = np.stack([K @ FRONT, K @ BACK]).astype(np.float32)
-    # original frame: (10, -2, 1) -> front view (u, v, d) = (70, 30, 10);
-    # (6, -1.2, 0.6) same ray, nearer (d = 6); (-5, 0, 0) -> back view (50, 40, 5)
+    # original frame: (10, -2, 1) -> front view (u, v, d) = (70.3, 30.3, 10);
+    # (6, -1.2, 0.6) same ray, nearer (d = 6); (-5, 0, 0) -> back view (50.3, 40.3, 5)
     orig = np.array([[10., -2., 1.], [6., -1.2, 0.6], [-5., 0., 0.], [0., 0., 5.]])
     # LiDAR aug: rotate 90 deg and scale 1.5 (points are stored augmented)
     lidar_aug = np.array([[0., -1.5, 0., 0.], [1.5, 0., 0., 0.], [0., 0., 1.5, 0.],
@@ -32,13 +32,13 @@ def test_point_lands_at_expected_pixel_and_depth():
     out = MultiViewDepthFromLiDAR()(dict(results))
     depth = out['gt_depth']
     assert depth.shape == (2, 64, 96) and depth.dtype == np.float32
-    # front: (u, v) = (70, 30) -> (0.5 * 30 - 4, 0.5 * 70 - 26) = (11, 9): row 9, col 11
+    # front: (70.3, 30.3) -> (0.5 * 30.3 - 4, 0.5 * 70.3 - 26) = (11.15, 9.15): row 9, col 11
     expected = np.zeros((2, 64, 96), np.float32)
     expected[0, 9, 11] = 6.0  # nearest of the two points on that ray
-    # back: (50, 40) -> (16, -1): outside the image (row -1)
+    # back: (50.3, 40.3) -> (16.15, -0.85): outside the image (row -1)
     np.testing.assert_allclose(depth, expected, atol=1e-5)
 
-    # without image aug the back-view point is inside: (u, v) = (50, 40), d = 5
+    # without image aug the back-view point is inside: pixel (row 40, col 50), d = 5
     results['img_aug_matrix'] = np.tile(np.eye(4, dtype=np.float32), (2, 1, 1))
     results['img'] = [np.zeros((80, 100, 3), np.uint8)] * 2
     depth = MultiViewDepthFromLiDAR()(dict(results))['gt_depth']

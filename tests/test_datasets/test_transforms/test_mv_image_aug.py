@@ -14,7 +14,7 @@ def _fixed(aug, params=FIXED):
 
 def test_fixed_aug_matrix_and_bright_pixel():
     img = np.zeros((100, 240, 3), np.uint8)
-    img[60, 120] = (10, 20, 30)  # (u, v) = (120, 60)
+    img[60:62, 120:122] = (10, 20, 30)  # covers [120, 122) x [60, 62) in (u, v)
     other = np.zeros((100, 240, 3), np.uint8)
     prev = np.diag([1., 1., 1., 1.]).astype(np.float32)
     prev2 = np.array([[2., 0, 0, 1], [0, 2., 0, 3], [0, 0, 1, 0], [0, 0, 0, 1]], np.float32)
@@ -27,14 +27,15 @@ def test_fixed_aug_matrix_and_bright_pixel():
     # left-multiplied onto the existing matrix
     np.testing.assert_allclose(out['img_aug_matrix'][1], expected @ prev2, atol=1e-5)
     assert out['img_aug_matrix'].dtype == np.float32
-    # (120, 60) -> (u', v') = (0.5 * 60 - 4, 0.5 * 120 - 26) = (26, 34): row 34, col 26
+    # [120, 122) x [60, 62) -> u' = 0.5 v - 4 in [26, 27), v' = 0.5 u - 26 in [34, 35):
+    # exactly the output pixel (row 34, col 26), at full value
     warped = out['img'][0]
     assert warped.shape == (64, 96, 3) and warped.dtype == np.uint8
     assert np.argwhere(warped.sum(-1) > 0).tolist() == [[34, 26]]
     np.testing.assert_array_equal(warped[34, 26], (10, 20, 30))
     assert out['img_shape'] == (64, 96) and out['pad_shape'] == (64, 96)
     assert out['img_aug_params'][0] == FIXED
-    # with anti-aliasing (blur sigma 0.5 before the 0.5x warp) the peak stays at the same pixel
+    # with anti-aliasing (blur sigma 0.5 before the 0.5x warp) the peak stays on that pixel
     aug = _fixed(MultiViewImageAffineAug(final_size=(64, 96)))
     warped = aug(dict(img=[img]))['img'][0].astype(np.float64).sum(-1)
     assert np.unravel_index(np.argmax(warped), warped.shape) == (34, 26)
@@ -52,7 +53,8 @@ def test_random_aug_moves_pixels_by_recorded_matrix(seed):
                                   bot_pct_lim=(0.0, 0.2), rot_lim=(-30.0, 30.0), flip_prob=0.5)
     out = aug(dict(img=[img]))
     mat = out['img_aug_matrix'][0].astype(np.float64)
-    u1, v1 = (mat @ [u0, v0, 1.0, 1.0])[:2]
+    # the blob is centred on pixel (v0, u0), i.e. at (u0 + 0.5, v0 + 0.5)
+    u1, v1 = (mat @ [u0 + 0.5, v0 + 0.5, 1.0, 1.0])[:2] - 0.5
     assert 3 <= u1 <= 92 and 3 <= v1 <= 60, 'blob should stay inside for these seeds'
     warped = out['img'][0][..., 0]
     assert warped.dtype == np.float32

@@ -17,7 +17,7 @@ from mmdet3d.models.data_preprocessors import Det3DDataPreprocessor
 CLASSES = list(NuScenesDataset.METAINFO['classes'])  # label 7: pedestrian
 CAMS = {'CAM_FRONT': 0., 'CAM_FRONT_RIGHT': -55., 'CAM_FRONT_LEFT': 55., 'CAM_BACK': 180.,
         'CAM_BACK_LEFT': 110., 'CAM_BACK_RIGHT': -110.}
-K = [[60., 0., 64.], [0., 60., 36.], [0., 0., 1.]]  # 72 x 128 views, principal point centred
+K = [[60., 0., 64.2], [0., 60., 36.2], [0., 0., 1.]]  # 72 x 128 views
 FINAL = (32, 64)
 
 
@@ -105,8 +105,8 @@ def _check_sample(sample, points, orig_pts):
                                np.tile(np.eye(4), (6, 1, 1)), atol=1e-5)
     hits = 0
     for view in range(6):  # the principal point of each view at depth 10
-        u, v = (meta['img_aug_matrix'][view].astype(np.float64) @ [64., 36., 10., 1.])[:2]
-        row, col = int(np.floor(v + 0.5)), int(np.floor(u + 0.5))
+        u, v = (meta['img_aug_matrix'][view].astype(np.float64) @ [64.2, 36.2, 10., 1.])[:2]
+        row, col = int(np.floor(v)), int(np.floor(u))
         if 0 <= row < FINAL[0] and 0 <= col < FINAL[1]:
             assert sample.gt_depth[view, row, col].item() == pytest.approx(10.0, abs=1e-3)
             hits += 1
