@@ -161,7 +161,7 @@ def generate_kitti(out_dir: str, num_frames: int = 40, seed: int = 0,
             rng = np.random.default_rng([seed, 0 if part == 'training' else 1, idx])
             road = (np.array([0.0, 1.75]), 0.0, 0.0)
             world, _ = build_world(rng, num_objects, 0.0, classes=KITTI_CLASSES,
-                                   u_range=(4.0, 50.0), road=road, rider_prob=1.0)
+                                   u_range=(8.0, 50.0), road=road, rider_prob=1.0)
             world.ground_z = -LIDAR_HEIGHT
             for o in world.objects:
                 o.center[2] -= LIDAR_HEIGHT

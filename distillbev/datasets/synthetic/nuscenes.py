@@ -107,7 +107,7 @@ def _tracks(ego_speed: float, rng: np.random.Generator) -> List[dict]:
     """Road-frame tracks: lateral offset v, direction, speed and allowed classes."""
     def lane_speed():
         return 0.0 if rng.random() < 0.2 else float(rng.uniform(3.0, 11.0))
-    veh = VEHICLES + ('motorcycle', 'van')
+    veh = VEHICLES + ('motorcycle', 'van', 'bicycle')
     tr = [dict(v=-1.75, dir=1, speed=ego_speed, classes=veh, kind='lane', ego=True),
           dict(v=-5.25, dir=1, speed=lane_speed(), classes=veh, kind='lane'),
           dict(v=1.75, dir=-1, speed=lane_speed(), classes=veh, kind='lane'),
@@ -164,8 +164,12 @@ def build_world(rng: np.random.Generator, num_objects: int, duration: float,
     wanted = names + list(rng.choice(names, max(0, num_objects - len(names)), p=weights))
     rot = rot_z(road_yaw)[:2, :2]
     objects: List[SceneObject] = []
-    for cls in wanted:
+    for oi, cls in enumerate(wanted):
         cand = [i for i, t in enumerate(tracks) if cls in t['classes']]
+        # one object of every class is placed in the nearer half of the range
+        lo, hi = u_range
+        if oi < len(names):
+            lo, hi = (lo / 2, hi / 2) if lo < 0 else (lo, (lo + hi) / 2)
         for _ in range(40):
             ti = int(rng.choice(cand))
             tr = tracks[ti]
@@ -173,7 +177,7 @@ def build_world(rng: np.random.Generator, num_objects: int, duration: float,
             speed = tr['speed']
             if cls in ('barrier', 'traffic_cone') and speed > 0:
                 continue
-            u_mid = ego_mid + rng.uniform(*u_range)
+            u_mid = ego_mid + rng.uniform(lo, hi)
             u0 = u_mid - obj_dir * speed * duration / 2
             rider = cls in ('bicycle', 'motorcycle') and (speed > 0 or rng.random() < rider_prob)
             yaw_r = 0.0 if obj_dir > 0 else np.pi
@@ -271,7 +275,7 @@ def _write_version(out_dir: str, version: str, scene_names: Sequence[str], seed:
                    samples_per_scene: int, img_size: Tuple[int, int], num_objects: int,
                    lidar_sweeps: int, cam_sweeps: int, num_beams: int, azimuth_res: float,
                    annotate: bool, annotation_range: float, jpeg_quality: int,
-                   scene_offset: int) -> dict:
+                   scene_offset: int, keep_worlds: bool = False) -> dict:
     height, width = img_size
     tabs = _Tables()
     cat_tok = {}
@@ -307,12 +311,16 @@ def _write_version(out_dir: str, version: str, scene_names: Sequence[str], seed:
     cam2ego = {c: camera_to_ego(c) for c in CAMERAS}
     lidar2ego = pose_matrix(LIDAR_ROTATION, LIDAR_TRANSLATION)
     summary = dict(scenes=[], num_samples=0, num_annotations=0)
+    if keep_worlds:
+        summary['worlds'] = {}
 
     for si, scene_name in enumerate(scene_names):
         sidx = scene_offset + si
         rng = np.random.default_rng([seed, sidx])
         duration = (samples_per_scene - 1) * KEYFRAME_DT
         world, ego = build_world(rng, num_objects, duration)
+        if keep_worlds:
+            summary['worlds'][scene_name] = (world, ego)
         noise_rng = np.random.default_rng([seed, sidx, 1])
         day = 1 + sidx % 28
         logfile = f'n015-2018-07-{day:02d}-11-{sidx % 60:02d}-{(7 * sidx) % 60:02d}+0800'
@@ -459,7 +467,8 @@ def generate_nuscenes(out_dir: str, num_scenes: int = 10, samples_per_scene: int
                       version: str = 'v1.0-trainval', val_fraction: float = 0.3,
                       test_scenes: int = 1, num_objects: int = 24, lidar_sweeps: int = 9,
                       cam_sweeps: int = 0, num_beams: int = 32, azimuth_res: float = 0.5,
-                      annotation_range: float = 60.0, jpeg_quality: int = 92) -> dict:
+                      annotation_range: float = 60.0, jpeg_quality: int = 92,
+                      keep_worlds: bool = False) -> dict:
     """Generate a synthetic dataset in the official nuScenes layout.
 
     Args:
@@ -482,10 +491,12 @@ def generate_nuscenes(out_dir: str, num_scenes: int = 10, samples_per_scene: int
         annotation_range (float): Objects farther from the ego (m) are not
             annotated.
         jpeg_quality (int): JPEG quality.
+        keep_worlds (bool): Return the generated worlds (``worlds``: scene name
+            -> (World, ego path)) for tests and visualisation.
 
     Returns:
         dict: Summary: ``version``, ``scenes`` (names), ``num_samples``,
-        ``num_annotations``, ``seconds``.
+        ``num_annotations``, ``seconds`` (and ``worlds``).
     """
     start = _time.time()
     os.makedirs(out_dir, exist_ok=True)
@@ -494,7 +505,8 @@ def generate_nuscenes(out_dir: str, num_scenes: int = 10, samples_per_scene: int
                   num_beams=num_beams, azimuth_res=azimuth_res,
                   annotation_range=annotation_range, jpeg_quality=jpeg_quality)
     names = _scene_names(version, num_scenes, val_fraction)
-    summary = _write_version(out_dir, version, names, annotate=True, scene_offset=0, **common)
+    summary = _write_version(out_dir, version, names, annotate=True, scene_offset=0,
+                             keep_worlds=keep_worlds, **common)
     summary['version'] = version
     if test_scenes > 0 and version == 'v1.0-trainval':
         tnames = _scene_names('v1.0-test', test_scenes, 0.0)
