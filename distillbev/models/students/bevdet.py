@@ -29,8 +29,8 @@ def _stack_meta(metas: Sequence[dict], key: str, device: torch.device,
             if default is None:
                 raise KeyError(
                     f'metainfo has no {key!r}: the camera students need the multi-view geometry '
-                    f'(cam2img, cam2lidar or lidar2cam, img_aug_matrix, lidar_aug_matrix). Pack the '
-                    f'data with distillbev PackMultiViewDet3DInputs (see '
+                    f'(cam2img, cam2lidar or lidar2cam, img_aug_matrix, lidar_aug_matrix). '
+                    f'Pack the data with distillbev PackMultiViewDet3DInputs (see '
                     f'distillbev.datasets.transforms).')
             value = default
         if isinstance(value, Tensor):
@@ -96,6 +96,20 @@ class BEVDet(Base3DDetector):
     @property
     def with_pts_bbox(self) -> bool:
         return True
+
+    def init_weights(self) -> None:
+        """mmengine init, plus the focal-loss prior of CenterHead's heatmap bias.
+
+        mmdet3d's ``CenterHead`` keeps its ``SeparateHead``s in a plain ``nn.ModuleList``, which
+        mmengine's recursive ``init_weights`` skips, so the heatmap bias ``init_bias`` (-2.19)
+        is never set and the first heatmap losses are ~100x too large. Set it here (only the
+        bias, as the original CenterPoint: the head convs keep PyTorch's default init).
+        """
+        super().init_weights()
+        for task_head in getattr(self.pts_bbox_head, 'task_heads', []):
+            heatmap = getattr(task_head, 'heatmap', None)
+            if heatmap is not None and hasattr(task_head, 'init_bias'):
+                heatmap[-1].bias.data.fill_(task_head.init_bias)
 
     def extract_img_feat(self, imgs: Tensor) -> Tensor:
         """(B, N, 3, H, W) images -> (B, N, C, h, w) stride-16 features."""

@@ -117,6 +117,8 @@ def _batch(with_depth=False, batch=2):
 def test_loss_backward_reaches_image_backbone(depth):
     model = MODELS.build(tiny_cfg(depth))
     model.init_weights()
+    for task_head in model.pts_bbox_head.task_heads:  # focal prior applied despite ModuleList
+        assert torch.allclose(task_head.heatmap[-1].bias, torch.tensor(-2.19))
     inputs, samples = _batch(with_depth=depth)
     losses = model.loss(inputs, samples)
     assert {'task0.loss_heatmap', 'task0.loss_bbox', 'task1.loss_heatmap'} <= set(losses)

@@ -1,6 +1,7 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 import math
 
+import pytest
 import torch
 from torch import nn
 
@@ -96,3 +97,14 @@ def test_bevdepth_camera_vector_and_loss():
     torch.testing.assert_close(loss, 3.0 * expected)
     (loss + bev.sum()).backward()
     assert feats.grad.abs().sum() > 0
+
+
+def test_depth_net_with_aspp_and_dcn():
+    pytest.importorskip('mmcv.ops')
+    from distillbev.models.view_transforms import CameraAwareDepthNet
+    net = CameraAwareDepthNet(16, 16, 8, 12, num_res_blocks=1, use_aspp=True, use_dcn=True)
+    x = torch.randn(2, 16, 4, 6, requires_grad=True)
+    out = net(x, torch.randn(2, 27))
+    assert out.shape == (2, 12 + 8, 4, 6)
+    out.sum().backward()
+    assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
