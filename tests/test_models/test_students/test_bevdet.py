@@ -140,6 +140,8 @@ def test_predict_and_feature_shapes(depth):
         feats = model.extract_feat(inputs, [s.metainfo for s in samples])
         out = model.extract_bev(inputs, [s.metainfo for s in samples])
         results = model.predict(inputs, samples)
+        raw = model(inputs, samples, mode='tensor')
+    assert len(raw) == 2 and raw[0][0]['heatmap'].shape == (1, 1, 32, 32)
     assert isinstance(feats, list) and feats[0].shape == (1, 16, 32, 32)
     assert out['bev'].shape == (1, C, 32, 32)
     assert out['depth'].shape == (2, 19, 4, 8)
