@@ -2,7 +2,7 @@
 """Tiny teacher/student configs, scenes and test losses for the distiller tests (CPU, seconds).
 
 Teacher: the stock mmdet3d CenterPoint-pillar nuScenes model (``mmdet3d::`` config) on a reduced
-grid (+-12.8 m, 0.2 m pillars -> 128x128 canvas, 32x32 head). Student: the same architecture with
+grid (+-6.4 m, 0.2 m pillars -> 64x64 canvas, 16x16 head). Student: the same architecture with
 few channels and its own voxel layer (``max_num_points`` differs from the teacher's, so the
 teacher's voxels must come from the teacher's own preprocessor).
 """
@@ -20,7 +20,7 @@ from mmdet3d.registry import MODELS
 from mmdet3d.structures import Det3DDataSample, LiDARInstance3DBoxes
 
 STOCK_CFG = 'mmdet3d::centerpoint/centerpoint_pillar02_second_secfpn_8xb4-cyclic-20e_nus-3d.py'
-R = 12.8
+R = 6.4
 PCR = [-R, -R, -5.0, R, R, 3.0]
 
 
@@ -46,6 +46,8 @@ def _set_grid(model: dict, pcr) -> dict:
     model.test_cfg.pts.post_max_size = 20
     model.test_cfg.pts.score_threshold = 0.02
     model.pts_bbox_head.bbox_coder.score_threshold = 0.02
+    model.pts_bbox_head.bbox_coder.max_num = 100
+    model.test_cfg.pts.max_per_img = 100
     return model
 
 
@@ -68,15 +70,15 @@ def student_cfg(pcr=PCR) -> dict:
     return m
 
 
-def scene(seed: int, n_ground: int = 600):
+def scene(seed: int, n_ground: int = 300):
     """Points (N, 5) and a data sample with three boxes (two cars, a pedestrian)."""
     rng = np.random.default_rng(seed)
-    boxes = np.array([[5.0, -6.0, -1.0, 4.5, 1.9, 1.6, 0.3, 2.0, 0.0],
-                      [-4.0, 3.0, -1.0, 4.2, 1.8, 1.5, -1.2, 0.0, 0.0],
-                      [2.0, 8.0, -1.0, 0.7, 0.7, 1.8, 0.0, 0.5, 0.5]], dtype=np.float32)
+    boxes = np.array([[2.5, -3.0, -1.0, 3.9, 1.7, 1.6, 0.3, 2.0, 0.0],
+                      [-3.0, 2.0, -1.0, 3.6, 1.6, 1.5, -1.2, 0.0, 0.0],
+                      [1.0, 4.0, -1.0, 0.7, 0.7, 1.8, 0.0, 0.5, 0.5]], dtype=np.float32)
     parts = [np.c_[rng.uniform(-R, R, (n_ground, 2)), np.full((n_ground, 1), -1.8)]]
     for x, y, z, l, w, h, yaw, *_ in boxes:
-        local = rng.uniform(-0.5, 0.5, (150, 3)) * [l, w, h]
+        local = rng.uniform(-0.5, 0.5, (100, 3)) * [l, w, h]
         c, s = np.cos(yaw), np.sin(yaw)
         parts.append(local @ np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]).T + [x, y, z + h / 2])
     xyz = np.concatenate(parts).astype(np.float32)

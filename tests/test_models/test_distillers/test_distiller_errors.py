@@ -41,7 +41,7 @@ def test_mismatched_teacher_checkpoint(tmp_path):
 
 
 def test_mismatched_bev_grids_at_build_time():
-    bigger = [-25.6, -25.6, -5.0, 25.6, 25.6, 3.0]
+    bigger = [-12.8, -12.8, -5.0, 12.8, 12.8, 3.0]
     with pytest.raises(DistillerConfigError) as e:
         build(distiller_cfg(teacher=teacher_cfg(bigger)))
     assert 'grids do not align' in str(e.value) and 'point_cloud_range' in str(e.value)
@@ -62,7 +62,7 @@ def test_mismatched_tensor_sizes_at_first_step():
     model.train()
     with pytest.raises(DistillerConfigError) as e:
         model(**model.data_preprocessor(batch(), True), mode='loss')
-    assert 'teacher BEV 128x128 (teacher.bev) vs student 32x32 (student.neck)' in str(e.value)
+    assert 'teacher BEV 64x64 (teacher.bev) vs student 16x16 (student.neck)' in str(e.value)
     assert 'grids do not align' in str(e.value)
 
 
