@@ -62,8 +62,8 @@ class _SortedSegmentSum(torch.autograd.Function):
         return grad_out[seg_ids], None, None
 
 
-def _voxel_ranks(geom: Tensor, grid_config: GridConfig) -> Tuple[Tensor, Tensor,
-                                                                   Tuple[int, int, int]]:
+def _voxel_ranks(geom: Tensor,
+                 grid_config: GridConfig) -> Tuple[Tensor, Tensor, Tuple[int, int, int]]:
     """Flat cell index ``((b * nz + z) * ny + y) * nx + x`` of every frustum point.
 
     Args:

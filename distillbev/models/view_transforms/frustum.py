@@ -1,11 +1,12 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """Frustum of an LSS view transformer and its geometry in the (augmented) LiDAR frame.
 
-Conventions (see ``docs/CONVENTIONS.md``): pixel coordinates are continuous with integer values
-at pixel centres (the convention of ``cam2img``); ``img_aug_matrix`` maps an original pixel
-``(u, v, d, 1)`` to the augmented one, ``lidar_aug_matrix`` maps the original LiDAR frame to the
-augmented LiDAR frame; ``cam2img`` (4x4 padded intrinsics) and ``cam2lidar`` describe the
-original sensors.
+Conventions (see ``distillbev/datasets/transforms``): pixel ``(row, col)`` covers
+``[col, col + 1) x [row, row + 1)`` in ``(u, v)``, its centre is ``(col + 0.5, row + 0.5)``, so a
+stride-``s`` feature cell ``j`` is centred at ``s * j + s / 2``. ``img_aug_matrix`` maps an
+original pixel ``(u, v, d, 1)`` to the augmented one, ``lidar_aug_matrix`` maps the original LiDAR
+frame to the augmented LiDAR frame; ``cam2img`` (4x4 padded intrinsics) and ``cam2lidar``
+describe the original sensors.
 """
 from typing import Sequence, Tuple
 
@@ -33,8 +34,9 @@ def create_frustum(depth_cfg: Sequence[float], feat_size: Tuple[int, int],
                    stride: Tuple[float, float]) -> Tensor:
     """Frustum points ``(u, v, d)`` in the augmented image.
 
-    Feature cell ``(i, j)`` at stride ``s`` covers pixels ``[j * s, (j + 1) * s)``; its centre is
-    the pixel coordinate ``(j + 0.5) * s - 0.5`` (the same patches as the depth targets).
+    Feature cell ``(i, j)`` at stride ``s`` covers pixels ``j * s .. (j + 1) * s - 1``, i.e.
+    ``u`` in ``[j * s, (j + 1) * s)``; its centre is ``u = (j + 0.5) * s`` (pixel centres at
+    ``+0.5``; the same patches as the depth targets).
 
     Args:
         depth_cfg (sequence): ``[d_min, d_max, step]``.
@@ -46,8 +48,8 @@ def create_frustum(depth_cfg: Sequence[float], feat_size: Tuple[int, int],
     """
     h, w = feat_size
     depths = depth_bins(depth_cfg)
-    us = (torch.arange(w, dtype=torch.float32) + 0.5) * float(stride[1]) - 0.5
-    vs = (torch.arange(h, dtype=torch.float32) + 0.5) * float(stride[0]) - 0.5
+    us = (torch.arange(w, dtype=torch.float32) + 0.5) * float(stride[1])
+    vs = (torch.arange(h, dtype=torch.float32) + 0.5) * float(stride[0])
     d, v, u = torch.meshgrid(depths, vs, us, indexing='ij')
     return torch.stack([u, v, d], dim=-1)
 

@@ -77,14 +77,14 @@ def _cam2lidar(yaw):
 
 
 def _metas(yaws=(0.0, math.pi / 2), lidar_aug=None, scale=1.0, shift=(0.0, 0.0)):
-    """2 views, 64x128 augmented images; the principal ray hits augmented pixel (55.5, 23.5)."""
+    """2 views, 64x128 augmented images; the principal ray hits augmented pixel (56, 24)."""
     n = len(yaws)
     img_aug = np.eye(4, dtype=np.float32)
     img_aug[0, 0] = img_aug[1, 1] = scale
     img_aug[:2, 3] = shift
     k = np.eye(4, dtype=np.float32)
     k[0, 0] = k[1, 1] = 60.0 / scale
-    k[0, 2], k[1, 2] = (55.5 - shift[0]) / scale, (23.5 - shift[1]) / scale
+    k[0, 2], k[1, 2] = (56.0 - shift[0]) / scale, (24.0 - shift[1]) / scale
     cam2lidar = np.stack([_cam2lidar(y) for y in yaws])
     return dict(
         cam2img=np.stack([k] * n), cam2lidar=cam2lidar,
@@ -178,7 +178,7 @@ def test_bev_orientation_through_detector(lidar_aug, expected):
         vt.depth_net.bias[19:] = 0.0
         vt.depth_net.weight[19:, 0] = 1.0
     feats = torch.zeros(1, 2, 16, 4, 8)
-    feats[0, 0, 0, 1, 3] = 1.0  # feature cell (1, 3) at stride 16 = pixel (55.5, 23.5)
+    feats[0, 0, 0, 1, 3] = 1.0  # centre of feature cell (1, 3) at stride 16 = pixel (56, 24)
     model.extract_img_feat = lambda imgs: feats
     meta = _metas(yaws=(math.atan2(-8.0, 4.0), math.pi / 2), lidar_aug=lidar_aug, scale=0.5,
                   shift=(-10.0, 5.0))

@@ -76,7 +76,7 @@ def _sample(num_views, height, width, with_depth):
         cams.append(m)
     k = np.eye(4, dtype=np.float32)
     k[0, 0] = k[1, 1] = 280.0
-    k[0, 2], k[1, 2] = width / 2 - 0.5, height / 2 - 0.5
+    k[0, 2], k[1, 2] = width / 2, height / 2
     eye = np.tile(np.eye(4, dtype=np.float32), (num_views, 1, 1))
     sample = Det3DDataSample(metainfo=dict(
         cam2img=np.stack([k] * num_views), cam2lidar=np.stack(cams), img_aug_matrix=eye,

@@ -29,9 +29,9 @@ def test_depth_bins_and_pixel_centres():
     assert depth_bins([2, 58, 0.5]).numel() == 112
     fr = create_frustum([1, 4, 1], (2, 3), (4, 4))
     assert fr.shape == (3, 2, 3, 3)
-    # feature cell j at stride 4 covers pixels 4j..4j+3: centre 4j + 1.5
-    assert fr[0, 0, :, 0].tolist() == [1.5, 5.5, 9.5]
-    assert fr[0, :, 0, 1].tolist() == [1.5, 5.5]
+    # feature cell j at stride 4 covers pixels 4j..4j+3, i.e. u in [4j, 4j + 4): centre 4j + 2
+    assert fr[0, 0, :, 0].tolist() == [2.0, 6.0, 10.0]
+    assert fr[0, :, 0, 1].tolist() == [2.0, 6.0]
     assert fr[:, 0, 0, 2].tolist() == [1.0, 2.0, 3.0]
 
 
@@ -42,12 +42,12 @@ def test_identity_augs_unproject():
     geom = frustum_to_lidar(fr, k.view(1, 1, 4, 4), c2l.view(1, 1, 4, 4),
                             eye.view(1, 1, 4, 4), eye.view(1, 4, 4))
     assert geom.shape == (1, 1, 3, 2, 3, 3)
-    u, v, d = fr[2, 1, 2].double().tolist()  # u = 9.5, v = 5.5, d = 3
+    u, v, d = fr[2, 1, 2].double().tolist()  # u = 10, v = 6, d = 3
     cam = torch.linalg.inv(k[:3, :3]) @ torch.tensor([u * d, v * d, d], dtype=torch.float64)
     expected = c2l[:3, :3] @ cam + c2l[:3, 3]
     torch.testing.assert_close(geom[0, 0, 2, 1, 2].double(), expected, atol=1e-5, rtol=0)
-    # by hand: cam = ((9.5 - 30) * 3 / 100, (5.5 - 20) * 3 / 110, 3)
-    cam_hand = torch.tensor([-0.615, -14.5 * 3 / 110, 3.0], dtype=torch.float64)
+    # by hand: cam = ((10 - 30) * 3 / 100, (6 - 20) * 3 / 110, 3)
+    cam_hand = torch.tensor([-0.6, -14.0 * 3 / 110, 3.0], dtype=torch.float64)
     torch.testing.assert_close(cam, cam_hand)
 
 

@@ -24,7 +24,7 @@ def _cam2lidar(yaw, t=(0.0, 0.0, 0.0)):
 def _cam_params(lidar_aug=None, num_views=2):
     k = torch.eye(4)
     k[0, 0] = k[1, 1] = 20.0
-    k[0, 2], k[1, 2] = 19.5, 11.5  # principal point = centre of feature cell (1, 2), stride 8
+    k[0, 2], k[1, 2] = 20.0, 12.0  # principal point = centre of feature cell (1, 2), stride 8
     yaws = [math.atan2(-20.0, 10.0), math.pi / 2][:num_views]
     return dict(
         cam2img=k.expand(1, num_views, 4, 4).clone(),
@@ -81,7 +81,7 @@ def test_bevdepth_camera_vector_and_loss():
     params['lidar_aug_matrix'][0, :3, :3] *= 1.05
     vec = vt.camera_vector(params)
     assert vec.shape == (2, 27)
-    assert vec[0, :4].tolist() == [20.0, 20.0, 19.5, 11.5]
+    assert vec[0, :4].tolist() == [20.0, 20.0, 20.0, 12.0]
     torch.testing.assert_close(vec[1, 4:10], torch.tensor([0.5, 0.1, -0.1, 0.5, 3.0, -4.0]))
     torch.testing.assert_close(vec[1, 10:15], torch.tensor([1.05, 0.0, 0.0, 1.05, 1.05]))
     torch.testing.assert_close(vec[1, 15:], params['cam2lidar'][0, 1, :3].reshape(12))
