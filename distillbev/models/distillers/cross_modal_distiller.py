@@ -197,9 +197,9 @@ class CrossModalDistiller(Base3DDetector):
                     'teacher_ckpt is required: set it to the trained teacher weights (.pth file or '
                     'URL). A randomly initialised teacher teaches nothing; teacher_ckpt=None is '
                     'accepted only with allow_random_teacher=True (tests).')
-            print_log('CrossModalDistiller: no teacher_ckpt, the teacher is randomly initialised '
-                      '(allow_random_teacher=True)', logger='current', level=30)
-            teacher_model.init_weights()
+            print_log('CrossModalDistiller: no teacher_ckpt, the teacher keeps PyTorch\'s default '
+                      'random initialisation (allow_random_teacher=True)', logger='current',
+                      level=30)
         else:
             load_teacher_checkpoint(teacher_model, teacher_ckpt, strict=teacher_ckpt_strict)
         self.teacher_ckpt = teacher_ckpt
@@ -277,6 +277,12 @@ class CrossModalDistiller(Base3DDetector):
                     module, mapping, f'distill loss {name!r}', set(self.kd_targets))
                 self.distill_losses[name] = module
         self._used_targets = self._needed_targets()
+        self._used_adapters = self._needed_adapters()
+        unused = [f'adapter {n!r}' for n in self.adapters if n not in self._used_adapters]
+        unused += [f'KD target {n!r}' for n in self.kd_targets if n not in self._used_targets]
+        if unused:
+            print_log(f'CrossModalDistiller: {", ".join(unused)} feed(s) no distillation loss '
+                      f'and will not be computed', logger='current', level=30)
 
         self.inherit_from_teacher = inherit_from_teacher
         self._inherit()
@@ -388,6 +394,17 @@ class CrossModalDistiller(Base3DDetector):
                 stack.extend(self._target_inputs[name].values())
         return [n for n in self.kd_targets if n in needed]
 
+    def _needed_adapters(self) -> List[str]:
+        refs = [ref for m in self._loss_inputs.values() for ref in m.values()]
+        refs += [ref for n in self._used_targets for ref in self._target_inputs[n].values()]
+        needed = set()
+        while refs:
+            ns, name, _ = parse_ref(refs.pop())
+            if ns == 'student' and name in self._adapter_inputs and name not in needed:
+                needed.add(name)
+                refs.append(self._adapter_inputs[name])
+        return [n for n in self.adapters if n in needed]
+
     # ------------------------------------------------------------------ forward paths
     def _teacher_features(self, inputs: dict, data_samples: SampleList) -> Dict[str, Any]:
         teacher = self.teacher
@@ -463,8 +480,8 @@ class CrossModalDistiller(Base3DDetector):
             ns, name, path = parse_ref(ref)
             return follow_path(spaces[ns][name], path, ref)
 
-        for name, ref in self._adapter_inputs.items():
-            spaces['student'][name] = self.adapters[name](_to_fp32(get(ref)))
+        for name in self._used_adapters:
+            spaces['student'][name] = self.adapters[name](_to_fp32(get(self._adapter_inputs[name])))
         with torch.no_grad():
             for name in self._used_targets:
                 kwargs = {a: _to_fp32(get(r)) for a, r in self._target_inputs[name].items()}

@@ -267,3 +267,16 @@ def test_cuda_moves_teacher():
     data = model.data_preprocessor(batch(), True)
     losses = model(**data, mode='loss')
     assert losses['distill.loss_bev'].is_cuda
+
+
+def test_teacher_from_mmdet3d_config_path_and_file(tmp_path):
+    from distill_tiny_models import STOCK_CFG
+    from mmengine.config import Config
+    model = build(distiller_cfg(teacher=STOCK_CFG, grid_check='off', teacher_taps=None,
+                                adapters=None, kd_targets=None, distill_losses=None))
+    assert type(model.teacher).__name__ == 'CenterPoint'
+    assert tuple(model.teacher.pts_middle_encoder.output_shape) == (512, 512)  # stock grid
+    path = str(tmp_path / 'teacher_cfg.py')
+    Config(dict(model=teacher_cfg())).dump(path)
+    model = build(distiller_cfg(teacher=path))
+    assert tuple(model.teacher.pts_middle_encoder.output_shape) == (64, 64)
