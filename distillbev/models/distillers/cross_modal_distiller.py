@@ -94,8 +94,14 @@ class CrossModalDistiller(Base3DDetector):
     batch's, already BEV-augmented by the pipeline together with the boxes) and, when the
     teacher's own ``data_preprocessor`` voxelizes (``voxel=True``), the distiller calls that
     preprocessor's ``voxelize`` on those points; the teacher's voxel layer therefore never has to
-    be copied into the student's config. A depth-image teacher maps e.g.
-    ``teacher_inputs=dict(imgs='depth_imgs')``.
+    be copied into the student's config. When the student's preprocessor already voxelizes with
+    the teacher's exact voxel layer, ``teacher_inputs=dict(points='points', voxels='voxels')``
+    reuses its voxels. A depth-image teacher maps e.g. ``teacher_inputs=dict(imgs='depth_imgs')``.
+
+    Checkpoints hold ``student.*`` (+ ``adapters.*``, ``distill_losses.*``); initialise the student
+    from a plain student checkpoint with ``student=dict(..., init_cfg=dict(type='Pretrained',
+    checkpoint=...))`` (not ``load_from``, which expects distiller keys), and turn a distillation
+    checkpoint into a plain student one with ``tools/export_student.py``.
 
     Step (``loss``): teacher forward under ``no_grad`` (``extract_feat``, plus its head when a
     teacher tap lies in the head; stops as soon as every teacher tap is recorded) -> student
