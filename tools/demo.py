@@ -31,13 +31,13 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
 CFG = osp.join(REPO, 'configs')
 
-TEACHER_CFG = 'centerpoint/centerpoint_pillar02_second_secfpn_1xb4-20e_synthetic-nus-3d.py'
+TEACHER_CFG = 'centerpoint/centerpoint_pillar04_second_secfpn_1xb4-cyclic-20e_synthetic-nus-3d.py'
 STUDENT_CFG = 'students/bevdet_r18_fpn_centerhead_1xb4-12e_synthetic-nus-3d.py'
 METHODS = {
     'baseline': STUDENT_CFG,
-    'cmkd': 'cmkd/cmkd_bevdet-r18_centerpoint-pillar_1xb4-12e_synthetic-nus-3d.py',
-    'unidistill': 'unidistill/unidistill_bevdet-r18_centerpoint-pillar_1xb4-12e_synthetic-nus-3d.py',
-    'distillbev': 'distillbev/distillbev_bevdet-r18_centerpoint-pillar_1xb4-12e_synthetic-nus-3d.py',
+    'cmkd': 'cmkd/cmkd_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d.py',
+    'unidistill': 'unidistill/unidistill_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d.py',
+    'distillbev': 'distillbev/distillbev_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d.py',
 }
 CLASSES = ['car', 'truck', 'bus', 'trailer', 'construction_vehicle', 'pedestrian', 'motorcycle',
            'bicycle', 'traffic_cone', 'barrier']
@@ -84,9 +84,10 @@ def train(name: str, cfg: str, work_dir: str, epochs: int, start: float,
         log(f'{name}: trained already ({osp.relpath(work_dir, REPO)})', start)
         return json.load(open(done))
     log(f'{name}: training {epochs} epochs', start)
+    # no validation during training: every model is evaluated once, by tools/test.py, below
     cmd = [sys.executable, osp.join(TOOLS, 'train.py'), osp.join(CFG, cfg), '--work-dir', work_dir,
-           '--cfg-options', f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}',
-           'randomness.seed=0', 'randomness.deterministic=False'] + extra
+           '--cfg-options', f'train_cfg.max_epochs={epochs}', 'val_cfg=None',
+           'val_dataloader=None', 'val_evaluator=None', 'randomness.seed=0'] + extra
     if last_checkpoint(work_dir):
         cmd.append('--resume')
     seconds = run(cmd, osp.join(work_dir, 'train.log'), start)
@@ -95,13 +96,14 @@ def train(name: str, cfg: str, work_dir: str, epochs: int, start: float,
     return info
 
 
-def evaluate(name: str, cfg: str, ckpt: str, work_dir: str, start: float) -> Dict[str, float]:
+def evaluate(name: str, cfg: str, ckpt: str, work_dir: str, start: float,
+             extra: List[str]) -> Dict[str, float]:
     out = osp.join(work_dir, 'metrics.json')
     if not osp.exists(out):
-        log(f'{name}: evaluating {osp.relpath(ckpt, REPO)}', start)
+        log(f'{name}: evaluating {ckpt}', start)
         run([sys.executable, osp.join(TOOLS, 'test.py'), osp.join(CFG, cfg), ckpt, '--work-dir',
-             osp.join(work_dir, 'test'), '--out-metrics', out], osp.join(work_dir, 'test.log'),
-            start, show=('mAP', 'NDS'))
+             osp.join(work_dir, 'test'), '--out-metrics', out, '--cfg-options'] + extra,
+            osp.join(work_dir, 'test.log'), start, show=('mAP', 'NDS'))
     return json.load(open(out))
 
 
@@ -140,12 +142,9 @@ def main() -> None:
     args = parse_args()
     start = time.time()
     work, data = osp.abspath(args.work_dir), osp.abspath(args.data_root)
-    data_opt = [f'train_dataloader.dataset.data_root={data}/',
-                f'val_dataloader.dataset.data_root={data}/',
-                f'test_dataloader.dataset.data_root={data}/',
-                f'val_evaluator.data_root={data}/', f'test_evaluator.data_root={data}/',
-                f'val_evaluator.ann_file={data}/nuscenes_infos_val.pkl',
-                f'test_evaluator.ann_file={data}/nuscenes_infos_val.pkl']
+    train_data = [f'train_dataloader.dataset.data_root={data}/']
+    test_data = [f'test_dataloader.dataset.data_root={data}/', f'test_evaluator.data_root={data}/',
+                 f'test_evaluator.ann_file={data}/nuscenes_infos_val.pkl']
 
     # 1. data
     if not osp.exists(osp.join(data, 'nuscenes_infos_val.pkl')):
@@ -162,8 +161,9 @@ def main() -> None:
     rows: Dict[str, Dict[str, float]] = {}
     # 2. teacher
     teacher_dir = osp.join(work, 'teacher')
-    t_info = train('teacher', TEACHER_CFG, teacher_dir, args.teacher_epochs, start, data_opt)
-    t_metrics = evaluate('teacher', TEACHER_CFG, t_info['checkpoint'], teacher_dir, start)
+    t_info = train('teacher', TEACHER_CFG, teacher_dir, args.teacher_epochs, start, train_data)
+    t_metrics = evaluate('teacher', TEACHER_CFG, t_info['checkpoint'], teacher_dir, start,
+                         test_data)
     rows['LiDAR teacher (CenterPoint-pillar)'] = dict(summarise(t_metrics),
                                                       **{'train s': t_info['train_seconds']})
 
@@ -171,7 +171,7 @@ def main() -> None:
     for method in args.methods:
         cfg = METHODS[method]
         mdir = osp.join(work, method)
-        extra = list(data_opt)
+        extra = list(train_data)
         if method != 'baseline':
             extra.append(f"model.teacher_ckpt={t_info['checkpoint']}")
         info = train(method, cfg, mdir, args.student_epochs, start, extra)
@@ -182,7 +182,7 @@ def main() -> None:
                 run([sys.executable, osp.join(TOOLS, 'export_student.py'), ckpt, plain],
                     osp.join(mdir, 'export.log'), start)
             ckpt = plain
-        metrics = evaluate(method, STUDENT_CFG, ckpt, mdir, start)
+        metrics = evaluate(method, STUDENT_CFG, ckpt, mdir, start, test_data)
         label = 'BEVDet-R18 (no KD)' if method == 'baseline' else f'BEVDet-R18 + {method}'
         rows[label] = dict(summarise(metrics), **{'train s': info['train_seconds']})
 

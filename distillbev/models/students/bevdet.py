@@ -97,20 +97,6 @@ class BEVDet(Base3DDetector):
     def with_pts_bbox(self) -> bool:
         return True
 
-    def init_weights(self) -> None:
-        """mmengine init, plus the focal-loss prior of CenterHead's heatmap bias.
-
-        mmdet3d's ``CenterHead`` keeps its ``SeparateHead``s in a plain ``nn.ModuleList``, which
-        mmengine's recursive ``init_weights`` skips, so the heatmap bias ``init_bias`` (-2.19)
-        is never set and the first heatmap losses are ~100x too large. Set it here (only the
-        bias, as the original CenterPoint: the head convs keep PyTorch's default init).
-        """
-        super().init_weights()
-        for task_head in getattr(self.pts_bbox_head, 'task_heads', []):
-            heatmap = getattr(task_head, 'heatmap', None)
-            if heatmap is not None and hasattr(task_head, 'init_bias'):
-                heatmap[-1].bias.data.fill_(task_head.init_bias)
-
     def extract_img_feat(self, imgs: Tensor) -> Tensor:
         """(B, N, 3, H, W) images -> (B, N, C, h, w) stride-16 features."""
         if imgs.dim() == 4:
