@@ -1,11 +1,13 @@
 # Copyright (c) distillbev contributors. All rights reserved.
-"""One tiny generated nuScenes-layout and KITTI-layout dataset per test session."""
+"""Shared fixtures: one tiny generated nuScenes-layout and KITTI-layout dataset per test session
+(used by tests/test_datasets/test_synthetic and tests/test_tools)."""
 import os
 
 import pytest
 
-# KittiMetric computes rotated IoUs with numba CUDA kernels; without a GPU the
-# simulator lets it run (set before numba.cuda is first imported).
+# KittiMetric computes rotated IoUs with numba CUDA kernels; without a GPU `import distillbev`
+# replaces them with exact CPU overlaps (distillbev.evaluation). The simulator only keeps
+# numba.cuda importable (set before numba.cuda is first imported).
 try:
     import torch
     if not torch.cuda.is_available():

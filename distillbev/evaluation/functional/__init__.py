@@ -1,0 +1,4 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+from .rotate_iou_cpu import install_cpu_rotate_iou, rotate_iou_cpu_eval
+
+__all__ = ['rotate_iou_cpu_eval', 'install_cpu_rotate_iou']
