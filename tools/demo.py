@@ -16,7 +16,7 @@ Stages (each skipped when its output already exists, so a rerun resumes):
 Usage::
 
     python tools/demo.py [--work-dir work_dirs/demo] [--data-root data/synthetic-nus]
-        [--student-epochs N] [--teacher-epochs N] [--methods baseline cmkd unidistill distillbev]
+        [--student-epochs N] [--methods baseline cmkd unidistill distillbev]
 """
 import argparse
 import json
@@ -31,7 +31,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
 CFG = osp.join(REPO, 'configs')
 
-TEACHER_CFG = 'centerpoint/centerpoint_pillar04_second_secfpn_1xb4-cyclic-20e_synthetic-nus-3d.py'
+TEACHER_CFG = 'centerpoint/centerpoint_pillar04_second_secfpn_1xb4-cyclic-16e_synthetic-nus-3d.py'
 STUDENT_CFG = 'students/bevdet_r18_fpn_centerhead_1xb4-12e_synthetic-nus-3d.py'
 METHODS = {
     'baseline': STUDENT_CFG,
@@ -76,18 +76,27 @@ def last_checkpoint(work_dir: str) -> Optional[str]:
     return None
 
 
-def train(name: str, cfg: str, work_dir: str, epochs: int, start: float,
+def train(name: str, cfg: str, work_dir: str, epochs: Optional[int], start: float,
           extra: List[str]) -> Dict[str, float]:
-    """Train ``cfg`` unless ``work_dir`` holds its final checkpoint; return timing info."""
+    """Train ``cfg`` unless ``work_dir`` holds its final checkpoint; return timing info.
+
+    ``epochs`` shortens the students' step schedule (LinearLR warm-up, then MultiStepLR with
+    decays at 75 % and 92 % of the run, as their 12-epoch configs); None keeps the config's.
+    """
     done = osp.join(work_dir, 'train_done.json')
     if osp.exists(done):
         log(f'{name}: trained already ({osp.relpath(work_dir, REPO)})', start)
         return json.load(open(done))
-    log(f'{name}: training {epochs} epochs', start)
+    schedule = []
+    if epochs is not None:
+        milestones = sorted({max(1, round(0.75 * epochs)), max(1, round(0.92 * epochs))})
+        schedule = [f'train_cfg.max_epochs={epochs}', f'param_scheduler.1.end={epochs}',
+                    f'param_scheduler.1.milestones={milestones}'.replace(' ', '')]
+    log(f'{name}: training ({epochs or "config"} epochs)', start)
     # no validation during training: every model is evaluated once, by tools/test.py, below
     cmd = [sys.executable, osp.join(TOOLS, 'train.py'), osp.join(CFG, cfg), '--work-dir', work_dir,
-           '--cfg-options', f'train_cfg.max_epochs={epochs}', 'val_cfg=None',
-           'val_dataloader=None', 'val_evaluator=None', 'randomness.seed=0'] + extra
+           '--cfg-options', 'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
+           'randomness.seed=0'] + schedule + extra
     if last_checkpoint(work_dir):
         cmd.append('--resume')
     seconds = run(cmd, osp.join(work_dir, 'train.log'), start)
@@ -132,8 +141,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument('--data-root', default=osp.join(REPO, 'data', 'synthetic-nus'))
     p.add_argument('--scenes', type=int, default=10)
     p.add_argument('--samples', type=int, default=10)
-    p.add_argument('--teacher-epochs', type=int, default=10)
-    p.add_argument('--student-epochs', type=int, default=6)
+    p.add_argument('--student-epochs', type=int, default=4,
+                   help='epochs of every student run (same schedule and seed for all)')
     p.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
     return p.parse_args()
 
@@ -161,7 +170,7 @@ def main() -> None:
     rows: Dict[str, Dict[str, float]] = {}
     # 2. teacher
     teacher_dir = osp.join(work, 'teacher')
-    t_info = train('teacher', TEACHER_CFG, teacher_dir, args.teacher_epochs, start, train_data)
+    t_info = train('teacher', TEACHER_CFG, teacher_dir, None, start, train_data)
     t_metrics = evaluate('teacher', TEACHER_CFG, t_info['checkpoint'], teacher_dir, start,
                          test_data)
     rows['LiDAR teacher (CenterPoint-pillar)'] = dict(summarise(t_metrics),
