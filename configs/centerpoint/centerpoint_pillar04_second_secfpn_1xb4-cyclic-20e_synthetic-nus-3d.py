@@ -22,4 +22,3 @@ model = dict(
     train_cfg=dict(
         pts=dict(grid_size=grid_size, voxel_size=voxel_size, out_size_factor=out_size_factor)),
     test_cfg=dict(pts=dict(voxel_size=voxel_size[:2], out_size_factor=out_size_factor)))
-
