@@ -8,9 +8,9 @@
 # path below (or pass --cfg-options model.teacher_ckpt=...).
 _base_ = ['../../students/bevdet_r18_fpn_centerhead_1xb4-12e_synthetic-nus-3d.py']
 
-teacher_name = 'centerpoint_pillar04_second_secfpn_1xb4-cyclic-20e_synthetic-nus-3d'
+teacher_name = 'centerpoint_pillar04_second_secfpn_1xb4-cyclic-16e_synthetic-nus-3d'
 teacher_config = '{{ fileDirname }}/../../centerpoint/' + teacher_name + '.py'
-teacher_ckpt = 'work_dirs/' + teacher_name + '/epoch_20.pth'
+teacher_ckpt = 'work_dirs/' + teacher_name + '/epoch_16.pth'
 point_cloud_range = [-25.6, -25.6, -5.0, 25.6, 25.6, 3.0]
 bev_grid = dict(point_cloud_range=point_cloud_range, cell_size=0.8)  # 64 x 64
 class_names = {{_base_.class_names}}
