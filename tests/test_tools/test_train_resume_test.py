@@ -5,66 +5,35 @@ with ``--resume`` and trains one more epoch, and tools/test.py evaluates the res
 stock NuScenesMetric (nuscenes-devkit) and writes the metrics with ``--out-metrics``."""
 import json
 import math
-import os
 import os.path as osp
 import re
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from helpers.runs import run_tool, tiny_run_options
 
-REPO = Path(__file__).parents[2]
 CONFIG = ('configs/centerpoint/'
           'centerpoint_pillar04_second_secfpn_1xb4-cyclic-20e_synthetic-nus-3d.py')
 
 
-def _options(root: str, max_epochs: int) -> list:
-    """Tiny run on the session's generated set: batch 1, no workers, 1 train scene x 3 samples
-    = 3 iterations per epoch, a checkpoint every epoch, no validation while training."""
-    root = root.rstrip('/') + '/'
-    return [
-        '--cfg-options', f'train_cfg.max_epochs={max_epochs}', 'train_cfg.val_interval=100',
-        'train_dataloader.batch_size=1', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False', 'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False',
-        f'train_dataloader.dataset.data_root={root}', f'val_dataloader.dataset.data_root={root}',
-        f'test_dataloader.dataset.data_root={root}', f'val_evaluator.data_root={root}',
-        f'val_evaluator.ann_file={root}nuscenes_infos_val.pkl', f'test_evaluator.data_root={root}',
-        f'test_evaluator.ann_file={root}nuscenes_infos_val.pkl',
-        'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
-        'default_hooks.visualization.draw=False', 'randomness.seed=0'
-    ]
-
-
-def _run(args: list, log: Path) -> str:
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', PYTHONWARNINGS='ignore')
-    proc = subprocess.run([sys.executable] + args, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=600)
-    log.write_text(proc.stdout)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    return proc.stdout
-
-
 def test_train_resume_and_test(synthetic_nus, synthetic_nus_infos, tmp_path):
-    import torch
     import mmengine
+    import torch
     root, _ = synthetic_nus
     # 1 train scene x 3 keyframes: 3 iterations per epoch at batch 1
     assert len(mmengine.load(osp.join(root, 'nuscenes_infos_train.pkl'))['data_list']) == 3
     work = tmp_path / 'work'
 
     # 1) one epoch (3 iterations), checkpoint epoch_1.pth
-    _run(['tools/train.py', CONFIG, '--work-dir', str(work)] + _options(root, 1),
-         tmp_path / 'train1.log')
+    run_tool(['tools/train.py', CONFIG, '--work-dir', str(work)] + tiny_run_options(root, 1),
+             tmp_path / 'train1.log')
     first = torch.load(work / 'epoch_1.pth', map_location='cpu', weights_only=False)
     assert (first['meta']['epoch'], first['meta']['iter']) == (1, 3)
     assert (work / 'last_checkpoint').read_text().strip().endswith('epoch_1.pth')
 
     # 2) --resume (latest checkpoint of the work dir) to epoch 2: restarts at iteration 3
-    out = _run(['tools/train.py', CONFIG, '--work-dir', str(work), '--resume'] +
-               _options(root, 2), tmp_path / 'train2.log')
+    out = run_tool(['tools/train.py', CONFIG, '--work-dir', str(work), '--resume'] +
+                   tiny_run_options(root, 2), tmp_path / 'train2.log')
     assert re.search(r'resumed epoch: 1, iter: 3', out), out[-3000:]
     iters = [int(m) for m in re.findall(r'Epoch\(train\)\s+\[2\]\[\s*(\d+)/3\]', out)]
     assert iters and min(iters) >= 1 and not re.search(r'Epoch\(train\)\s+\[1\]', out)
@@ -78,8 +47,9 @@ def test_train_resume_and_test(synthetic_nus, synthetic_nus_infos, tmp_path):
 
     # 3) stock NuScenesMetric through tools/test.py, metrics written as JSON
     metrics_file = tmp_path / 'metrics.json'
-    _run(['tools/test.py', CONFIG, str(work / 'epoch_2.pth'), '--work-dir', str(work / 'test'),
-          '--out-metrics', str(metrics_file)] + _options(root, 2), tmp_path / 'test.log')
+    run_tool(['tools/test.py', CONFIG, str(work / 'epoch_2.pth'), '--work-dir',
+              str(work / 'test'), '--out-metrics', str(metrics_file)] +
+             tiny_run_options(root, 2), tmp_path / 'test.log')
     metrics = json.loads(metrics_file.read_text())
     for key in ('NuScenes metric/pred_instances_3d_NuScenes/mAP',
                 'NuScenes metric/pred_instances_3d_NuScenes/NDS'):

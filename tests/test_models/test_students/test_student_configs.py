@@ -7,6 +7,7 @@ import pytest
 
 pytest.importorskip('mmcv.ops')
 
+from helpers.multiview import multiview_sample  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 
 from distillbev.models.view_transforms import grid_from_config  # noqa: E402
@@ -58,41 +59,6 @@ def test_config_grid_consistency(path):
         assert 'MultiViewDepthFromLiDAR' in types and 'gt_depth' in pipeline.pipeline[-1]['keys']
 
 
-def _sample(num_views, height, width, with_depth):
-    import math
-
-    import numpy as np
-    import torch
-    from mmengine.structures import InstanceData
-
-    from mmdet3d.structures import Det3DDataSample, LiDARInstance3DBoxes
-    cams = []
-    for i in range(num_views):
-        yaw = 2 * math.pi * i / num_views
-        m = np.eye(4, dtype=np.float32)
-        m[:3, 0] = [math.sin(yaw), -math.cos(yaw), 0.0]
-        m[:3, 1] = [0.0, 0.0, -1.0]
-        m[:3, 2] = [math.cos(yaw), math.sin(yaw), 0.0]
-        cams.append(m)
-    k = np.eye(4, dtype=np.float32)
-    k[0, 0] = k[1, 1] = 280.0
-    k[0, 2], k[1, 2] = width / 2, height / 2
-    eye = np.tile(np.eye(4, dtype=np.float32), (num_views, 1, 1))
-    sample = Det3DDataSample(metainfo=dict(
-        cam2img=np.stack([k] * num_views), cam2lidar=np.stack(cams), img_aug_matrix=eye,
-        lidar_aug_matrix=np.eye(4, dtype=np.float32), box_type_3d=LiDARInstance3DBoxes))
-    gt = InstanceData()
-    gt.bboxes_3d = LiDARInstance3DBoxes(
-        torch.tensor([[8.0, -3.0, -1.0, 4.0, 1.8, 1.6, 0.2, 0.5, 0.0]]), box_dim=9)
-    gt.labels_3d = torch.tensor([0])
-    sample.gt_instances_3d = gt
-    if with_depth:
-        depth = torch.zeros(num_views, height, width)
-        depth[:, ::7, ::9] = 12.0
-        sample.gt_depth = depth
-    return sample
-
-
 @pytest.mark.parametrize('path', [c for c in CONFIGS if 'synthetic' in c], ids=osp.basename)
 def test_small_config_builds_and_trains_one_step(path):
     import torch
@@ -105,7 +71,8 @@ def test_small_config_builds_and_trains_one_step(path):
         model.init_weights()
         assert model.img_view_transformer.bev_shape == (64, 64)
         height, width = cfg.final_size
-        sample = _sample(6, height, width, cfg.model.type == 'BEVDepth')
+        _, sample = multiview_sample(size=(height, width),
+                                     with_depth=cfg.model.type == 'BEVDepth')
         inputs = dict(imgs=torch.randn(1, 6, 3, height, width))
         losses = model.loss(inputs, [sample])
         total, _ = model.parse_losses(losses)
