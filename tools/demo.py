@@ -27,6 +27,8 @@ import sys
 import time
 from typing import Dict, List, Optional
 
+import mmengine
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
 CFG = osp.join(REPO, 'configs')
@@ -195,7 +197,14 @@ def main() -> None:
         label = 'BEVDet-R18 (no KD)' if method == 'baseline' else f'BEVDet-R18 + {method}'
         rows[label] = dict(summarise(metrics), **{'train s': info['train_seconds']})
 
-    text = table(rows)
+    sizes = {split: len(mmengine.load(osp.join(data, f'nuscenes_infos_{split}.pkl'))['data_list'])
+             for split in ('train', 'val')}
+    text = (f'Generated nuScenes-layout set {osp.relpath(data, REPO)}: {sizes["train"]} train / '
+            f'{sizes["val"]} val samples. Teacher: {osp.basename(TEACHER_CFG)}. Students: '
+            f'{args.student_epochs} epochs each, seed 0, same schedule; KD students exported with '
+            f'tools/export_student.py and evaluated with the plain student config. Stock '
+            f'NuScenesMetric (per-class AP averaged over the 0.5/1/2/4 m thresholds). '
+            f'Wall time of this run: {time.time() - start:.0f} s.\n\n' + table(rows))
     print('\n' + text + '\n', flush=True)
     with open(osp.join(work, 'results.md'), 'w') as f:
         f.write(text + '\n')
