@@ -8,6 +8,7 @@ Same command line as mmdet3d's ``tools/test.py``::
 """
 import argparse
 import json
+import numbers
 import os
 import os.path as osp
 
@@ -67,7 +68,7 @@ def main() -> None:
     if args.out_metrics and runner.rank == 0:
         os.makedirs(osp.dirname(osp.abspath(args.out_metrics)), exist_ok=True)
         with open(args.out_metrics, 'w') as f:
-            json.dump({k: float(v) if isinstance(v, (int, float)) else v
+            json.dump({k: float(v) if isinstance(v, numbers.Real) else v
                        for k, v in metrics.items()}, f, indent=2)
 
 
