@@ -2,11 +2,11 @@
 """UniDistill feature distillation at the 9 BEV keypoints of each GT box."""
 from typing import Optional
 
-import torch
+import torch.nn.functional as F
 from mmdet3d.registry import MODELS
 from torch import Tensor, nn
 
-from .utils import check_same_shape, no_autocast, per_box_mean, sample_points, zero_like_loss
+from .utils import check_layout, check_same_shape, keypoint_box_loss, sample_points
 
 
 @MODELS.register_module()
@@ -43,8 +43,7 @@ class KeypointFeatureLoss(nn.Module):
         super().__init__()
         if criterion not in ('l1', 'mse', 'smooth_l1'):
             raise ValueError(f"criterion must be 'l1', 'mse' or 'smooth_l1'; got {criterion!r}")
-        if layout not in ('yx', 'xy'):
-            raise ValueError(f"layout must be 'yx' or 'xy'; got {layout!r}")
+        check_layout(layout)
         self.criterion = criterion
         self.align_corners = align_corners
         self.layout = layout
@@ -68,24 +67,19 @@ class KeypointFeatureLoss(nn.Module):
             Tensor: scalar float32, already multiplied by ``loss_weight``.
         """
         check_same_shape(s_feat, t_feat, 'KeypointFeatureLoss')
-        if valid is None:
-            valid = torch.ones(keypoints.shape[:2], dtype=torch.bool, device=keypoints.device)
-        with no_autocast(s_feat):
-            if keypoints.shape[1] == 0:
-                count_only = per_box_mean(s_feat.new_zeros(valid.shape, dtype=torch.float32),
-                                          valid.bool(), self.sync_normalizer)
-                return count_only + zero_like_loss([s_feat]) * self.loss_weight
+
+        def per_box() -> Tensor:
             fs = sample_points(s_feat, keypoints, self.align_corners, self.layout)
             ft = sample_points(t_feat.detach(), keypoints, self.align_corners, self.layout)
-            diff = fs - ft
             if self.criterion == 'l1':
-                err = diff.abs()
+                err = (fs - ft).abs()
             elif self.criterion == 'mse':
-                err = diff ** 2
+                err = (fs - ft) ** 2
             else:
-                err = torch.nn.functional.smooth_l1_loss(fs, ft, reduction='none')
-            per_box = err.mean(dim=(1, 3))  # (B, M)
-            loss = per_box_mean(per_box, valid.bool(), self.sync_normalizer)
+                err = F.smooth_l1_loss(fs, ft, reduction='none')
+            return err.mean(dim=(1, 3))  # (B, C, M, P) -> (B, M)
+
+        loss = keypoint_box_loss(s_feat, keypoints, valid, per_box, self.sync_normalizer)
         return loss * self.loss_weight
 
     def extra_repr(self) -> str:

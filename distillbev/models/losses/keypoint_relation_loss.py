@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmdet3d.registry import MODELS
 from torch import Tensor, nn
 
-from .utils import check_same_shape, no_autocast, per_box_mean, sample_points, zero_like_loss
+from .utils import check_layout, check_same_shape, keypoint_box_loss, sample_points
 
 
 @MODELS.register_module()
@@ -44,8 +44,7 @@ class KeypointRelationLoss(nn.Module):
         super().__init__()
         if criterion not in ('l1', 'mse'):
             raise ValueError(f"criterion must be 'l1' or 'mse'; got {criterion!r}")
-        if layout not in ('yx', 'xy'):
-            raise ValueError(f"layout must be 'yx' or 'xy'; got {layout!r}")
+        check_layout(layout)
         self.eps = float(eps)
         self.criterion = criterion
         self.align_corners = align_corners
@@ -75,19 +74,15 @@ class KeypointRelationLoss(nn.Module):
             Tensor: scalar float32, already multiplied by ``loss_weight``.
         """
         check_same_shape(s_feat, t_feat, 'KeypointRelationLoss')
-        if valid is None:
-            valid = torch.ones(keypoints.shape[:2], dtype=torch.bool, device=keypoints.device)
-        with no_autocast(s_feat):
-            if keypoints.shape[1] == 0:
-                count_only = per_box_mean(s_feat.new_zeros(valid.shape, dtype=torch.float32),
-                                          valid.bool(), self.sync_normalizer)
-                return count_only + zero_like_loss([s_feat]) * self.loss_weight
+
+        def per_box() -> Tensor:
             rs = self._relation(s_feat, keypoints)
             with torch.no_grad():
                 rt = self._relation(t_feat.detach(), keypoints)
-            diff = rs - rt
-            err = diff.abs() if self.criterion == 'l1' else diff ** 2
-            loss = per_box_mean(err.mean(dim=(2, 3)), valid.bool(), self.sync_normalizer)
+            err = (rs - rt).abs() if self.criterion == 'l1' else (rs - rt) ** 2
+            return err.mean(dim=(2, 3))  # (B, M, P, P) -> (B, M)
+
+        loss = keypoint_box_loss(s_feat, keypoints, valid, per_box, self.sync_normalizer)
         return loss * self.loss_weight
 
     def extra_repr(self) -> str:

@@ -1,6 +1,6 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """Small helpers shared by the KD losses (fp32 computation, level lists, DDP normalisers)."""
-from typing import Any, List, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 
 import torch
 import torch.distributed as dist
@@ -101,6 +101,40 @@ def per_box_mean(per_box: Tensor, valid: Tensor, sync: bool) -> Tensor:
     return (per_box * valid.float()).sum() / count.clamp(min=1e-4)
 
 
+def check_layout(layout: str) -> None:
+    """Raise a ValueError unless ``layout`` is ``'yx'`` (B, C, Y, X) or ``'xy'`` (B, C, X, Y)."""
+    if layout not in ('yx', 'xy'):
+        raise ValueError(f"layout must be 'yx' or 'xy'; got {layout!r}")
+
+
+def keypoint_box_loss(s_feat: Tensor, keypoints: Tensor, valid: Optional[Tensor],
+                      per_box_fn: Callable[[], Tensor], sync: bool) -> Tensor:
+    """The box-averaged loss shared by the UniDistill keypoint losses.
+
+    Computes in float32 (autocast off) ``per_box_mean(per_box_fn(), valid, sync)``. Without any
+    box slot (M = 0) ``per_box_fn`` is not called: the result is a zero that still joins the DDP
+    count reduction and stays connected to ``s_feat``'s graph.
+
+    Args:
+        s_feat (Tensor): (B, C, Y, X) student features (graph anchor, autocast device).
+        keypoints (Tensor): (B, M, P, 2) normalised (x, y) sampling points.
+        valid (Tensor, optional): (B, M) bool; all True if None.
+        per_box_fn (Callable[[], Tensor]): returns the (B, M) float32 loss per box.
+        sync (bool): average the box count over DDP ranks.
+
+    Returns:
+        Tensor: scalar float32 (before ``loss_weight``).
+    """
+    if valid is None:
+        valid = torch.ones(keypoints.shape[:2], dtype=torch.bool, device=keypoints.device)
+    valid = valid.bool()
+    with no_autocast(s_feat):
+        if keypoints.shape[1] == 0:
+            zeros = s_feat.new_zeros(valid.shape, dtype=torch.float32)
+            return per_box_mean(zeros, valid, sync) + zero_like_loss([s_feat])
+        return per_box_mean(per_box_fn(), valid, sync)
+
+
 __all__ = ['no_autocast', 'as_list', 'broadcast_levels', 'check_same_shape', 'check_spatial',
            'synced_count', 'zero_like_loss', 'sample_points',
-           'per_box_mean']
+           'per_box_mean', 'check_layout', 'keypoint_box_loss']
