@@ -22,20 +22,6 @@ import runpy
 import sys
 
 
-def _converters():
-    try:
-        from distillbev.datasets.synthetic import converters
-        return converters
-    except ImportError:  # run from a checkout without the package importable
-        import importlib.util
-        repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
-        path = osp.join(repo, 'distillbev/datasets/synthetic/converters.py')
-        spec = importlib.util.spec_from_file_location('_distillbev_converters', path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        return mod
-
-
 def _arg(argv, name, default=None):
     for i, a in enumerate(argv):
         if a == name and i + 1 < len(argv):
@@ -49,7 +35,7 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     skip_db = '--skip-gt-database' in argv
     argv = [a for a in argv if a != '--skip-gt-database']
-    conv = _converters()
+    from distillbev.datasets.synthetic import converters as conv
     conv.add_stock_tools_to_path()
     stock = osp.join(conv.stock_tools_dir(), 'create_data.py')
     from tools.dataset_converters import update_infos_to_v2

@@ -12,37 +12,7 @@ Examples::
         --out-dir data/synthetic-kitti --extra-tag kitti
 """
 import argparse
-import importlib.util
 import json
-import os.path as osp
-import sys
-
-
-def _load_synthetic():
-    """Import ``distillbev.datasets.synthetic`` without the package ``__init__``.
-
-    The generators only need numpy / PIL / pyquaternion / nuscenes-devkit, so
-    data can be made before the OpenMMLab stack (mmcv ops) is importable.
-    """
-    try:
-        from distillbev.datasets import synthetic
-        return synthetic
-    except ImportError:
-        pass
-    import types
-    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    for name, rel in (('distillbev', 'distillbev'), ('distillbev.datasets', 'distillbev/datasets')):
-        if name not in sys.modules or not hasattr(sys.modules[name], '__path__'):
-            mod = types.ModuleType(name)
-            mod.__path__ = [osp.join(repo, rel)]
-            sys.modules[name] = mod
-    spec = importlib.util.spec_from_file_location(
-        'distillbev.datasets.synthetic', osp.join(repo, 'distillbev/datasets/synthetic/__init__.py'),
-        submodule_search_locations=[osp.join(repo, 'distillbev/datasets/synthetic')])
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def parse_args(argv=None):
@@ -73,7 +43,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    syn = _load_synthetic()
+    from distillbev.datasets import synthetic as syn
     opt = {}
     if args.img_size:
         opt['img_size'] = tuple(args.img_size)
