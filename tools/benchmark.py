@@ -17,9 +17,10 @@ Suites (``--suites``, all by default):
   ``init_cfg=None``: nothing downloads), inference (``mode='tensor'``: head outputs, no NMS) and
   one train step (``loss()`` + ``backward()``), at the R18 synthetic sizes (6 x 128x352) and the
   R50 nuScenes sizes (6 x 256x704), batch 1, random images and consistent camera metainfo.
-- ``distill``: a ``CrossModalDistiller`` (CenterPoint-pillar teacher with random weights,
-  BEV-neck feature mimic through a 1x1 adapter on a GT-box mask plus a heatmap response loss)
-  against the student-only step on the same batch; the teacher forward is timed separately and
+- ``distill``: the ``CrossModalDistiller`` of each method config (``--methods``: CMKD,
+  UniDistill, DistillBEV; ``configs/<method>/``, the generated-data configs at the synthetic
+  scale, the nuScenes ones at the nus scale) with a random-weight teacher, against the
+  student-only step on the same batch; the teacher forward is timed separately and
   ``ratio = t_distill / t_student``.
 
 Each timing: ``--warmup`` untimed iterations, then ``--iters`` timed ones (per scale, see
@@ -63,10 +64,18 @@ STUDENT_CFGS = {
     ('bevdet', 'nus'): 'configs/students/bevdet_r50_fpn_centerhead_8xb8-cbgs-24e_nus-3d.py',
     ('bevdepth', 'nus'): 'configs/students/bevdepth_r50_fpn_centerhead_8xb8-cbgs-24e_nus-3d.py',
 }
-TEACHER_CFGS = {
-    'synthetic': 'configs/centerpoint/'
-    'centerpoint_pillar02_second_secfpn_1xb4-cyclic-20e_synthetic-nus-3d.py',
-    'nus': 'mmdet3d::centerpoint/centerpoint_pillar02_second_secfpn_8xb4-cyclic-20e_nus-3d.py',
+METHOD_CFGS = {
+    ('cmkd', 'synthetic'):
+    'configs/cmkd/cmkd_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d.py',
+    ('unidistill', 'synthetic'):
+    'configs/unidistill/unidistill_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d.py',
+    ('distillbev', 'synthetic'):
+    'configs/distillbev/distillbev_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d.py',
+    ('cmkd', 'nus'): 'configs/cmkd/cmkd_bevdet-r50_centerpoint-voxel01_8xb8-cbgs-24e_nus-3d.py',
+    ('unidistill', 'nus'):
+    'configs/unidistill/unidistill_bevdet-r50_centerpoint-voxel01_8xb8-cbgs-24e_nus-3d.py',
+    ('distillbev', 'nus'):
+    'configs/distillbev/distillbev_bevdepth-r50_centerpoint-pillar02_8xb8-cbgs-24e_nus-3d.py',
 }
 # LiDAR points given to the teacher per sample (one sweep ~35k on nuScenes; x10 sweeps)
 TEACHER_POINTS = {'synthetic': 30000, 'nus': 250000}
@@ -455,7 +464,7 @@ def train_step_fn(model, inputs: dict, samples: list) -> Callable[[], float]:
         losses = model.loss(inputs, samples)
         total, _ = model.parse_losses(losses)
         total.backward()
-        return float(total)
+        return float(total.detach())
 
     return step
 
@@ -508,73 +517,71 @@ def bench_students(kinds: Sequence[str], scales: Sequence[str], device: torch.de
     return rows
 
 
-def distiller_cfg(kind: str, scale: str) -> dict:
-    """``CrossModalDistiller`` config: student from ``configs/students``, CenterPoint-pillar
-    teacher (``configs/centerpoint`` synthetic / stock mmdet3d nuScenes), random teacher.
+def distiller_cfg(method: str, scale: str):
+    """A method config's ``CrossModalDistiller``, ready to build without checkpoints.
 
-    Taps as the distiller tests and CMKD: student BEV neck (``img_bev_encoder_neck``) through a
-    1x1 adapter to the teacher's SECOND-FPN output (384 ch) with a GT-box mask
-    (``MaskedFeatureMimicLoss``), and the heads' heatmaps (``HeatmapResponseLoss`` qfl).
+    The model of ``configs/<method>/...`` (``METHOD_CFGS``) as a user trains it: same student,
+    teacher, taps, adapters, KD targets and losses; only ``teacher_ckpt=None`` with
+    ``allow_random_teacher=True`` (timing does not need trained weights) and
+    ``init_cfg=None`` on the image backbone (nothing downloads).
+
+    Returns:
+        tuple: ``(model_cfg, cfg)`` (mmengine ``ConfigDict`` / ``Config``).
     """
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, METHOD_CFGS[(method, scale)]))
+    model = cfg.model
+    model.teacher_ckpt = None
+    model.allow_random_teacher = True
+    model.student.img_backbone.init_cfg = None
+    return model, cfg
+
+
+def teacher_point_cloud_range(model_cfg) -> List[float]:
+    """The voxelisation range of a distiller config's teacher (a dict or a config path)."""
     from mmengine.config import Config
 
     from distillbev.models.distillers.teacher import resolve_config_path
-    student, _ = student_model_cfg(kind, scale)
-    teacher_path = TEACHER_CFGS[scale]
-    if not teacher_path.startswith('mmdet3d::'):
-        teacher_path = osp.join(REPO, teacher_path)
-    teacher = Config.fromfile(resolve_config_path(teacher_path)).model
-    pcr = list(teacher.pts_voxel_encoder.point_cloud_range)
-    factor = teacher.pts_bbox_head.bbox_coder.out_size_factor
-    voxel = list(teacher.pts_voxel_encoder.voxel_size)
-    return dict(
-        type='CrossModalDistiller',
-        student=student.to_dict(),
-        teacher=teacher.to_dict(),
-        teacher_ckpt=None,
-        allow_random_teacher=True,
-        student_taps=dict(neck=dict(module='img_bev_encoder_neck'), heads='pts_bbox_head'),
-        teacher_taps=dict(neck=dict(module='pts_neck', index=0), heads='pts_bbox_head'),
-        adapters=dict(neck=dict(type='Conv1x1Adapter',
-                                in_channels=student.img_bev_encoder_neck.out_channels,
-                                out_channels=sum(teacher.pts_neck.out_channels))),
-        kd_targets=dict(fg=dict(type='BEVBoxMask', mode='binary', scale='none',
-                                grid=dict(point_cloud_range=pcr, voxel_size=voxel,
-                                          out_size_factor=factor))),
-        distill_losses=dict(
-            loss_neck=dict(type='MaskedFeatureMimicLoss', loss_weight=1.0,
-                           inputs=dict(s_feat='student.neck', t_feat='teacher.neck',
-                                       mask='target.fg.mask')),
-            loss_heatmap=dict(type='HeatmapResponseLoss', mode='qfl', loss_weight=0.5,
-                              inputs=dict(s_preds='student.heads', t_preds='teacher.heads'))))
+    teacher = model_cfg.teacher
+    if isinstance(teacher, str):
+        teacher = Config.fromfile(resolve_config_path(teacher)).model
+    return list(teacher.data_preprocessor.voxel_layer.point_cloud_range)
 
 
-def bench_distill(kinds: Sequence[str], scales: Sequence[str], device: torch.device,
+def bench_distill(methods: Sequence[str], scales: Sequence[str], device: torch.device,
                   warmup: int, iters: Dict[str, int], batch: int = 1) -> List[Dict[str, Any]]:
-    """Distillation step vs the student-only step on the same batch, teacher forward apart.
+    """Distillation step of the method configs vs the student-only step on the same batch.
+
+    Args:
+        methods (list[str]): ``'cmkd'``, ``'unidistill'``, ``'distillbev'`` (``METHOD_CFGS``).
+        scales (list[str]): ``'synthetic'`` (the generated-data configs) or ``'nus'``.
+        device (torch.device): device.
+        warmup (int): untimed iterations.
+        iters (dict): timed iterations per scale.
+        batch (int): samples per batch.
 
     Returns:
-        list[dict]: one row per (scale, student): ``t_student`` (student ``loss`` + backward),
+        list[dict]: one row per (scale, method): ``t_student`` (student ``loss`` + backward),
         ``t_teacher`` (teacher forward to its last tap, ``no_grad``), ``t_distill`` (distiller
         ``loss`` + backward), ``ratio = t_distill.median / t_student.median`` and
-        ``kd_overhead_s = t_distill - t_student - t_teacher`` (medians: taps, adapter, targets,
+        ``kd_overhead_s = t_distill - t_student - t_teacher`` (medians: taps, adapters, targets,
         KD losses and their backward).
     """
     from mmdet3d.registry import MODELS
     rows = []
     for scale in scales:
-        for kind in kinds:
-            cfg = distiller_cfg(kind, scale)
+        for method in methods:
+            model_cfg, cfg = distiller_cfg(method, scale)
             with mmdet3d_scope(), quiet_logger():
-                model = MODELS.build(cfg)
+                model = MODELS.build(model_cfg)
                 model.init_weights()
             model.to(device).train()
-            _, student_cfg = student_model_cfg(kind, scale)
-            inputs, samples = student_batch(student_cfg, kind, batch, device)
-            pcr = list(cfg['teacher']['pts_voxel_encoder']['point_cloud_range'])
+            student = model.student
+            kind = 'bevdepth' if type(student).__name__ == 'BEVDepth' else 'bevdet'
+            inputs, samples = student_batch(cfg, kind, batch, device)
+            pcr = teacher_point_cloud_range(model_cfg)
             inputs['points'] = [lidar_points(TEACHER_POINTS[scale], pcr, seed=i).to(device)
                                 for i in range(batch)]
-            student = model.student
 
             def teacher_fwd():
                 return model._teacher_features(inputs, samples)
@@ -586,10 +593,10 @@ def bench_distill(kinds: Sequence[str], scales: Sequence[str], device: torch.dev
                                           iters[scale], device)
             losses = model.loss(inputs, samples)
             rows.append(dict(
-                suite='distill', scale=scale, student=type(student).__name__,
-                teacher='CenterPoint-pillar', points=TEACHER_POINTS[scale],
-                input=f'{batch}x{student_cfg.num_views}x'
-                      f'{student_cfg.final_size[0]}x{student_cfg.final_size[1]}',
+                suite='distill', scale=scale, method=method, config=METHOD_CFGS[(method, scale)],
+                student=type(student).__name__, teacher=type(model.teacher).__name__,
+                points=TEACHER_POINTS[scale],
+                input=f'{batch}x{cfg.num_views}x{cfg.final_size[0]}x{cfg.final_size[1]}',
                 kd_losses=sorted(k for k in losses if k.startswith('distill.')),
                 t_student=t_student, t_teacher=t_teacher, t_distill=t_distill,
                 ratio=t_distill['median'] / t_student['median'],
@@ -634,10 +641,10 @@ def tables(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[List[str]]]:
                     f"{r['mem_fwd_mib']:.0f} / {r['mem_train_mib']:.0f}"]
         else:
             mem = 'peak CUDA alloc' if r['mem_kind'] == 'cuda_max_allocated' else 'peak RSS'
-            head = ['scale', 'student', 'teacher (points)', 'student step', 'teacher fwd',
+            head = ['scale', 'method', 'student', 'teacher (points)', 'student step', 'teacher fwd',
                     'distill step', 'ratio distill/student', 'KD overhead',
                     f'{mem} student / distill (MiB)']
-            line = [r['scale'], r['student'], f"{r['teacher']} ({r['points']})",
+            line = [r['scale'], r['method'], r['student'], f"{r['teacher']} ({r['points']})",
                     fmt_t(r['t_student']), fmt_t(r['t_teacher']), fmt_t(r['t_distill']),
                     f"{r['ratio']:.2f}", f"{r['kd_overhead_s'] * 1e3:.0f} ms",
                     f"{r['mem_student_mib']:.0f} / {r['mem_distill_mib']:.0f}"]
@@ -700,8 +707,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         choices=['synthetic', 'nus'], help='student / distillation sizes')
     parser.add_argument('--students', nargs='+', default=['bevdet', 'bevdepth'],
                         choices=['bevdet', 'bevdepth'])
-    parser.add_argument('--distill-students', nargs='+', default=['bevdet'],
-                        choices=['bevdet', 'bevdepth'])
+    parser.add_argument('--methods', nargs='+', default=['cmkd', 'unidistill', 'distillbev'],
+                        choices=['cmkd', 'unidistill', 'distillbev'],
+                        help='distill suite: the method configs to time (METHOD_CFGS)')
     parser.add_argument('--distill-scales', nargs='+', default=None,
                         choices=['synthetic', 'nus'], help='default: --scales')
     parser.add_argument('--batch', type=int, default=1)
@@ -740,7 +748,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         rows += bench_students(args.students, args.scales, device, args.warmup, iters,
                                args.batch)
     if 'distill' in args.suites:
-        rows += bench_distill(args.distill_students, args.distill_scales or args.scales,
+        rows += bench_distill(args.methods, args.distill_scales or args.scales,
                               device, args.warmup, iters, args.batch)
     env['total_wall_s'] = round(time.perf_counter() - start, 1)
     try:

@@ -2,6 +2,7 @@
 """tools/benchmark.py on tiny sizes: the reported quantities are consistent (no timing limits)."""
 import importlib.util
 import json
+import os.path as osp
 from pathlib import Path
 
 import pytest
@@ -69,16 +70,17 @@ def test_bench_bev_pool_rows_are_consistent():
 
 def test_distill_row_ratio_and_tables(tmp_path):
     timing = benchmark.summarize
-    row = dict(suite='distill', scale='synthetic', student='BEVDet', teacher='CP', points=10,
+    row = dict(suite='distill', scale='synthetic', method='cmkd', student='BEVDet',
+               teacher='CP', points=10,
                t_student=timing([2.0, 2.2]), t_teacher=timing([0.5]),
                t_distill=timing([3.0, 3.3]), mem_student_mib=100.0, mem_distill_mib=120.0,
                mem_kind='cpu_peak_rss')
     row['ratio'] = row['t_distill']['median'] / row['t_student']['median']
     row['kd_overhead_s'] = 3.15 - 2.1 - 0.5
     line = benchmark.tables([row])['distill'][1]
-    assert line[6] == '1.50' and line[7] == '550 ms'
+    assert line[7] == '1.50' and line[8] == '550 ms'
     md = benchmark.to_markdown(dict(environment=dict(torch='x'), rows=[row]))
-    assert '| synthetic | BEVDet |' in md and '- torch: x' in md
+    assert '| synthetic | cmkd | BEVDet |' in md and '- torch: x' in md
 
 
 def test_memory_monitor_cpu():
@@ -100,26 +102,37 @@ def test_main_bev_pool_only_writes_json_and_markdown(tmp_path, monkeypatch):
     assert '`bev_pool`:' in (tmp_path / 'r.md').read_text()
 
 
-def test_distiller_cfg_synthetic():
+def test_distiller_cfg_is_the_method_config():
+    """The timed model is the method config's distiller, only without checkpoints."""
     pytest.importorskip('mmcv.ops')
-    cfg = benchmark.distiller_cfg('bevdet', 'synthetic')
-    assert cfg['adapters']['neck']['in_channels'] == 128
-    assert cfg['adapters']['neck']['out_channels'] == 384
-    assert cfg['student']['img_backbone']['init_cfg'] is None
-    assert cfg['kd_targets']['fg']['grid']['out_size_factor'] == 4
+    from mmengine.config import Config
+    model, cfg = benchmark.distiller_cfg('distillbev', 'synthetic')
+    orig = Config.fromfile(osp.join(benchmark.REPO,
+                                    benchmark.METHOD_CFGS[('distillbev', 'synthetic')])).model
+    assert model.teacher_ckpt is None and model.allow_random_teacher
+    assert model.student.img_backbone.init_cfg is None
+    for key in ('teacher', 'student_taps', 'teacher_taps', 'adapters', 'kd_targets',
+                'distill_losses'):
+        assert model[key] == orig[key], key
+    assert benchmark.teacher_point_cloud_range(model) == [-25.6, -25.6, -5.0, 25.6, 25.6, 3.0]
+    for (method, scale), path in benchmark.METHOD_CFGS.items():
+        assert path.startswith(f'configs/{method}/{method}_')
+        assert path.endswith('_synthetic-nus-3d.py') == (scale == 'synthetic'), path
 
 
 def test_bench_distill_synthetic_one_iteration():
-    """Builds the synthetic-scale distiller and checks ratio/overhead against its timings."""
+    """Times the synthetic CMKD config and checks ratio/overhead against its timings."""
     pytest.importorskip('mmcv.ops')
     monkey_points = benchmark.TEACHER_POINTS['synthetic']
     benchmark.TEACHER_POINTS['synthetic'] = 2000
     try:
-        row, = benchmark.bench_distill(['bevdet'], ['synthetic'], torch.device('cpu'), warmup=0,
+        row, = benchmark.bench_distill(['cmkd'], ['synthetic'], torch.device('cpu'), warmup=0,
                                        iters=dict(synthetic=1))
     finally:
         benchmark.TEACHER_POINTS['synthetic'] = monkey_points
-    assert row['kd_losses'] == ['distill.loss_heatmap', 'distill.loss_neck']
+    _, cfg = benchmark.distiller_cfg('cmkd', 'synthetic')
+    assert row['kd_losses'] == sorted('distill.' + k for k in cfg.model.distill_losses)
+    assert row['method'] == 'cmkd' and row['teacher'] == 'CenterPoint'
     assert row['ratio'] == pytest.approx(row['t_distill']['median'] / row['t_student']['median'])
     assert row['kd_overhead_s'] == pytest.approx(
         row['t_distill']['median'] - row['t_student']['median'] - row['t_teacher']['median'])
