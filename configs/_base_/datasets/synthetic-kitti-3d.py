@@ -1,7 +1,7 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 # Synthetic KITTI-layout dataset (distillbev.datasets.synthetic), stock
 # KittiDataset / KittiMetric (AP R40). Make it with:
-#   python tools/create_synthetic.py kitti --out data/synthetic-kitti
+#   python tools/create_synthetic.py kitti --out data/synthetic-kitti --frames 200 --val-fraction 0.4
 #   python tools/create_data.py kitti --root-path data/synthetic-kitti \
 #       --out-dir data/synthetic-kitti --extra-tag kitti --skip-gt-database
 dataset_type = 'KittiDataset'
