@@ -4,7 +4,7 @@
 Examples::
 
     python tools/create_synthetic.py nuscenes --out data/synthetic-nus --scenes 10
-    python tools/create_synthetic.py kitti --out data/synthetic-kitti --frames 40
+    python tools/create_synthetic.py kitti --out data/synthetic-kitti --frames 200 --val-fraction 0.4
     # then the stock converter (thin wrapper of mmdet3d's tools/create_data.py):
     python tools/create_data.py nuscenes --root-path data/synthetic-nus \
         --out-dir data/synthetic-nus --extra-tag nuscenes
