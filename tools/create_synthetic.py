@@ -23,6 +23,8 @@ def parse_args(argv=None):
     p.add_argument('--img-size', type=int, nargs=2, metavar=('H', 'W'), default=None,
                    help='image size (nuScenes default 128 352, KITTI 188 620)')
     p.add_argument('--objects', type=int, default=None, help='objects per scene / frame')
+    p.add_argument('--classes', nargs='+', default=None,
+                   help='nuScenes: place only these detection classes (default: all ten)')
     # nuScenes
     p.add_argument('--scenes', type=int, default=10, help='nuScenes: annotated scenes')
     p.add_argument('--samples', type=int, default=10, help='nuScenes: keyframes per scene')
@@ -55,6 +57,10 @@ def main(argv=None):
         opt['azimuth_res'] = args.azimuth_res
     if args.val_fraction is not None:
         opt['val_fraction'] = args.val_fraction
+    if args.classes:
+        if args.dataset != 'nuscenes':
+            raise SystemExit('--classes applies to the nuScenes layout only')
+        opt['classes'] = args.classes
     if args.dataset == 'nuscenes':
         out = syn.generate_nuscenes(
             args.out, num_scenes=args.scenes, samples_per_scene=args.samples, seed=args.seed,

@@ -275,7 +275,8 @@ def _write_version(out_dir: str, version: str, scene_names: Sequence[str], seed:
                    samples_per_scene: int, img_size: Tuple[int, int], num_objects: int,
                    lidar_sweeps: int, cam_sweeps: int, num_beams: int, azimuth_res: float,
                    annotate: bool, annotation_range: float, jpeg_quality: int,
-                   scene_offset: int, keep_worlds: bool = False) -> dict:
+                   scene_offset: int, keep_worlds: bool = False,
+                   classes: Optional[Sequence[str]] = None) -> dict:
     height, width = img_size
     tabs = _Tables()
     cat_tok = {}
@@ -318,7 +319,8 @@ def _write_version(out_dir: str, version: str, scene_names: Sequence[str], seed:
         sidx = scene_offset + si
         rng = np.random.default_rng([seed, sidx])
         duration = (samples_per_scene - 1) * KEYFRAME_DT
-        world, ego = build_world(rng, num_objects, duration)
+        world, ego = build_world(rng, num_objects, duration,
+                                 **(dict(classes=tuple(classes)) if classes else {}))
         if keep_worlds:
             summary['worlds'][scene_name] = (world, ego)
         noise_rng = np.random.default_rng([seed, sidx, 1])
@@ -468,7 +470,8 @@ def generate_nuscenes(out_dir: str, num_scenes: int = 10, samples_per_scene: int
                       test_scenes: int = 1, num_objects: int = 24, lidar_sweeps: int = 9,
                       cam_sweeps: int = 0, num_beams: int = 32, azimuth_res: float = 0.5,
                       annotation_range: float = 60.0, jpeg_quality: int = 92,
-                      keep_worlds: bool = False) -> dict:
+                      keep_worlds: bool = False,
+                      classes: Optional[Sequence[str]] = None) -> dict:
     """Generate a synthetic dataset in the official nuScenes layout.
 
     Args:
@@ -493,6 +496,9 @@ def generate_nuscenes(out_dir: str, num_scenes: int = 10, samples_per_scene: int
         jpeg_quality (int): JPEG quality.
         keep_worlds (bool): Return the generated worlds (``worlds``: scene name
             -> (World, ego path)) for tests and visualisation.
+        classes (Sequence[str], optional): Place only objects of these detection
+            classes (e.g. a benchmark's class set, so that the devkit evaluates
+            exactly those classes); None: all ten, with the default frequencies.
 
     Returns:
         dict: Summary: ``version``, ``scenes`` (names), ``num_samples``,
@@ -504,6 +510,11 @@ def generate_nuscenes(out_dir: str, num_scenes: int = 10, samples_per_scene: int
                   num_objects=num_objects, lidar_sweeps=lidar_sweeps, cam_sweeps=cam_sweeps,
                   num_beams=num_beams, azimuth_res=azimuth_res,
                   annotation_range=annotation_range, jpeg_quality=jpeg_quality)
+    if classes:
+        unknown = sorted(set(classes) - set(CLASS_WEIGHTS))
+        if unknown:
+            raise ValueError(f'unknown classes {unknown}; choose among {sorted(CLASS_WEIGHTS)}')
+        common['classes'] = list(classes)
     names = _scene_names(version, num_scenes, val_fraction)
     summary = _write_version(out_dir, version, names, annotate=True, scene_offset=0,
                              keep_worlds=keep_worlds, **common)
