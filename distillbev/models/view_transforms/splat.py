@@ -1,0 +1,146 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+"""Deterministic sum-splats of point values into cells: the kernels behind :mod:`.bev_pool`.
+
+Every function sums ``P`` rows into ``num_cells`` rows given the cell index (rank) of each row,
+and is deterministic: the same inputs give the same bits on every run.
+
+- :func:`index_add_pool`: ``index_add`` (CPU: one pass in index order; on CUDA ``index_add`` uses
+  atomics and is not deterministic, so it is used on CPU only).
+- :func:`sorted_segment_pool`: stable sort by cell, then a float64 prefix sum read at segment
+  ends (deterministic on CPU and CUDA; slower on CPU).
+- :func:`depth_context_pool`: the depth-weighted splat of lift-splat without building the
+  ``(P, C)`` product: a sparse ``(cells x pixels)`` matrix of depth weights times the
+  ``(pixels, C)`` context (CPU: the COO x dense product is one serial loop over non-zeros).
+"""
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor
+
+
+class _SortedSegmentSum(torch.autograd.Function):
+    """Sum of consecutive rows that share a key, for rows already sorted by key.
+
+    Forward: cumulative sum (in float64, so the difference of two prefix sums stays exact to fp32
+    precision whatever the number of points) read at segment ends, minus the previous end.
+    Backward: each row gets the gradient of its segment (a gather).
+    """
+
+    @staticmethod
+    def forward(ctx, feats: Tensor, seg_ids: Tensor, seg_ends: Tensor) -> Tensor:
+        csum = feats.double().cumsum(0)[seg_ends]
+        csum[1:] = csum[1:] - csum[:-1].clone()
+        ctx.save_for_backward(seg_ids)
+        return csum.to(feats.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):
+        seg_ids, = ctx.saved_tensors
+        return grad_out[seg_ids], None, None
+
+
+def sorted_segment_pool(values: Tensor, ranks: Tensor, num_cells: int) -> Tensor:
+    """Sum rows per cell by stable sort + float64 prefix sum (deterministic on any device).
+
+    Args:
+        values (Tensor): (P, C) float rows.
+        ranks (Tensor): (P,) int64 cell of each row, in ``[0, num_cells)``.
+        num_cells (int): number of output rows.
+
+    Returns:
+        Tensor: (num_cells, C), dtype of ``values``; differentiable w.r.t. ``values``.
+    """
+    out = values.new_zeros(num_cells, values.shape[1])
+    if ranks.numel() == 0:
+        return out
+    ranks, order = torch.sort(ranks, stable=True)
+    values = values[order]
+    is_end = torch.ones_like(ranks, dtype=torch.bool)
+    is_end[:-1] = ranks[1:] != ranks[:-1]
+    seg_ends = torch.nonzero(is_end, as_tuple=True)[0]
+    # Segment id of every sorted row: number of segment ends strictly before it.
+    seg_ids = torch.cumsum(is_end.long(), 0) - is_end.long()
+    sums = _SortedSegmentSum.apply(values, seg_ids, seg_ends)
+    return out.index_put((ranks[seg_ends], ), sums)  # unique indices: deterministic
+
+
+def index_add_pool(values: Tensor, ranks: Tensor, num_cells: int) -> Tensor:
+    """Sum rows per cell with ``index_add`` (CPU: deterministic, rows added in order).
+
+    Args:
+        values (Tensor): (P, C) float rows.
+        ranks (Tensor): (P,) int64 cell of each row.
+        num_cells (int): number of output rows.
+
+    Returns:
+        Tensor: (num_cells, C); differentiable w.r.t. ``values`` (backward: a gather).
+    """
+    return values.new_zeros(num_cells, values.shape[1]).index_add(0, ranks, values)
+
+
+def pool_points(values: Tensor, ranks: Tensor, num_cells: int) -> Tensor:
+    """Deterministic per-cell sum: :func:`index_add_pool` on CPU, else :func:`sorted_segment_pool`.
+
+    Args and Returns: as :func:`index_add_pool`.
+    """
+    if values.device.type == 'cpu':
+        return index_add_pool(values, ranks, num_cells)
+    return sorted_segment_pool(values, ranks, num_cells)
+
+
+def _weight_matrix(rows: Tensor, cols: Tensor, weights: Tensor,
+                   shape: Tuple[int, int]) -> Tensor:
+    """Uncoalesced sparse COO matrix with ``weights`` at ``(rows, cols)``."""
+    return torch.sparse_coo_tensor(torch.stack([rows, cols]), weights, shape,
+                                   check_invariants=False)
+
+
+class _DepthContextSplat(torch.autograd.Function):
+    """``out[r] = sum_p w[p] * context[pix[p]]`` over the points ``p`` with ``ranks[p] == r``.
+
+    Forward: ``W @ context`` with the sparse (cells x pixels) matrix ``W`` of depth weights.
+    Backward: ``grad_context = W^T @ grad_out`` and ``grad_w[p] = <grad_out[r_p], context[pix_p]>``.
+    """
+
+    @staticmethod
+    def forward(ctx, weights: Tensor, context: Tensor, ranks: Tensor, pix: Tensor,
+                num_cells: int) -> Tensor:
+        ctx.save_for_backward(weights, context, ranks, pix)
+        ctx.num_cells = num_cells
+        mat = _weight_matrix(ranks, pix, weights, (num_cells, context.shape[0]))
+        return torch.sparse.mm(mat, context)
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):
+        weights, context, ranks, pix = ctx.saved_tensors
+        grad_w: Optional[Tensor] = None
+        grad_context: Optional[Tensor] = None
+        if ctx.needs_input_grad[0]:
+            grad_w = (grad_out[ranks] * context[pix]).sum(1)
+        if ctx.needs_input_grad[1]:
+            mat_t = _weight_matrix(pix, ranks, weights, (context.shape[0], ctx.num_cells))
+            grad_context = torch.sparse.mm(mat_t, grad_out.contiguous())
+        return grad_w, grad_context, None, None, None
+
+
+def depth_context_pool(weights: Tensor, context: Tensor, ranks: Tensor, pix: Tensor,
+                       num_cells: int) -> Tensor:
+    """Depth-weighted splat of per-pixel context without the (P, C) outer product.
+
+    ``out[r] = sum_{p: ranks[p] = r} weights[p] * context[pix[p]]``. CPU: sparse x dense
+    product (one serial loop over the points, deterministic). Other devices: the (P, C) rows
+    are gathered and summed with :func:`sorted_segment_pool` (deterministic).
+
+    Args:
+        weights (Tensor): (P,) float32 depth probability of each kept frustum point.
+        context (Tensor): (M, C) float32 context features of the M pixels.
+        ranks (Tensor): (P,) int64 cell of each point.
+        pix (Tensor): (P,) int64 pixel (row of ``context``) of each point.
+        num_cells (int): number of output rows.
+
+    Returns:
+        Tensor: (num_cells, C) float32; differentiable w.r.t. ``weights`` and ``context``.
+    """
+    if context.device.type == 'cpu':
+        return _DepthContextSplat.apply(weights, context.contiguous(), ranks, pix, num_cells)
+    return sorted_segment_pool(weights.unsqueeze(1) * context[pix], ranks, num_cells)
