@@ -12,9 +12,6 @@
 # The student inherits the teacher's CenterHead task heads.
 _base_ = ['../_base_/distillers/bevdepth-r50_centerpoint-pillar02_nus.py']
 
-point_cloud_range = [-51.2, -51.2, -5.0, 51.2, 51.2, 3.0]
-bev_grid = dict(point_cloud_range=point_cloud_range, cell_size=0.8)  # 128 x 128
-level_shapes = [(128, 128), (64, 64), (128, 128)]
 fgd_weights = dict(fg_weight=6e-3, bg_weight=4e-2, spatial_weight=2.5e-3, temp_spatial=0.5)
 
 model = dict(
@@ -35,10 +32,12 @@ model = dict(
                     input='student_raw.bev_stages.2'),
         neck=dict(type='Conv1x1Adapter', in_channels=256, out_channels=384)),
     kd_targets=dict(
-        fg=dict(type='BEVBoxMask', grid=bev_grid, mode='binary', scale='sqrt_area',
-                out_shapes=level_shapes),
-        gt_heatmap=dict(type='BEVBoxMask', grid=bev_grid, mode='gaussian', scale='none',
-                        min_overlap=0.1, min_radius=2),
+        # grid: the student head's (128 x 128 at 0.8 m); masks at each teacher level's size
+        fg=dict(type='BEVBoxMask', mode='binary', scale='sqrt_area',
+                inputs=dict(shape=['teacher.bev_stages.1.hw', 'teacher.bev_stages.2.hw',
+                                   'teacher.neck.hw'])),
+        gt_heatmap=dict(type='BEVBoxMask', mode='gaussian', scale='none', min_overlap=0.1,
+                        min_radius=2),
         fp=dict(type='TeacherFPMask', thr=0.1, gt_thr=0.1,
                 inputs=dict(t_preds='teacher.heads', gt_mask='target.gt_heatmap.mask',
                             fg_mask='target.fg.mask.2'))),

@@ -5,10 +5,10 @@
 #   backbone1: student BEV stage 2 (128 @ 16x16, x4 + MLP -> 64) vs SECOND stage 1 (64 @ 64x64);
 #   backbone2: student BEV stage 3 (256 @ 8x8, x4 + MLP -> 128) vs SECOND stage 2 (128 @ 32x32);
 #   head:      student FPN-LSS (128 @ 64x64, 1x1 -> 384) vs SECONDFPN (384 @ 64x64).
+# The KD targets get the student head's BEV grid from the distiller; the foreground mask is
+# drawn at the spatial size of each teacher level it is compared with (``.hw`` references).
 _base_ = ['../_base_/distillers/bevdet-r18_centerpoint-pillar04_synthetic-nus.py']
 
-bev_grid = {{_base_.bev_grid}}
-level_shapes = [(64, 64), (32, 32), (64, 64)]
 fgd_weights = dict(fg_weight=6e-3, bg_weight=4e-2, spatial_weight=2.5e-3, temp_spatial=0.5)
 
 model = dict(
@@ -24,10 +24,11 @@ model = dict(
                     num_layers=3, mid_channels=256, input='student_raw.bev_stages.2'),
         neck=dict(type='Conv1x1Adapter', in_channels=128, out_channels=384)),
     kd_targets=dict(
-        fg=dict(type='BEVBoxMask', grid=bev_grid, mode='binary', scale='sqrt_area',
-                out_shapes=level_shapes),
-        gt_heatmap=dict(type='BEVBoxMask', grid=bev_grid, mode='gaussian', scale='none',
-                        min_overlap=0.1, min_radius=2),
+        fg=dict(type='BEVBoxMask', mode='binary', scale='sqrt_area',
+                inputs=dict(shape=['teacher.bev_stages.0.hw', 'teacher.bev_stages.1.hw',
+                                   'teacher.neck.hw'])),
+        gt_heatmap=dict(type='BEVBoxMask', mode='gaussian', scale='none', min_overlap=0.1,
+                        min_radius=2),
         fp=dict(type='TeacherFPMask', thr=0.1, gt_thr=0.1,
                 inputs=dict(t_preds='teacher.heads', gt_mask='target.gt_heatmap.mask',
                             fg_mask='target.fg.mask.2'))),

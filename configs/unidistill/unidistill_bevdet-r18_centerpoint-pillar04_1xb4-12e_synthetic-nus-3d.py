@@ -5,8 +5,6 @@
 # SECOND stage (64 ch); high level: BEV necks (128 ch -> 384 vs SECONDFPN 384), all at 64x64.
 _base_ = ['../_base_/distillers/bevdet-r18_centerpoint-pillar04_synthetic-nus.py']
 
-bev_grid = {{_base_.bev_grid}}
-
 model = dict(
     student_taps=dict(
         low=dict(module='img_view_transformer', index=0),
@@ -20,9 +18,10 @@ model = dict(
         low=dict(type='Conv1x1Adapter', in_channels=32, out_channels=64),
         high=dict(type='Conv1x1Adapter', in_channels=128, out_channels=384)),
     kd_targets=dict(
-        kpts=dict(type='BoxKeypoints', grid=bev_grid),
-        gauss=dict(type='BEVBoxMask', grid=bev_grid, mode='gaussian', scale='none',
-                   min_overlap=0.7, min_radius=0)),
+        # both on the student head's BEV grid, handed over by the distiller
+        kpts=dict(type='BoxKeypoints'),
+        gauss=dict(type='BEVBoxMask', mode='gaussian', scale='none', min_overlap=0.7,
+                   min_radius=0)),
     distill_losses=dict(
         loss_feature=dict(
             type='KeypointFeatureLoss', loss_weight=100.0,

@@ -7,9 +7,6 @@
 # temperature 2 and regression L1 (x10 each, Gaussians with min_overlap 0.7, radius >= 0).
 _base_ = ['../_base_/distillers/bevdet-r50_centerpoint-voxel01_nus.py']
 
-point_cloud_range = [-51.2, -51.2, -5.0, 51.2, 51.2, 3.0]
-bev_grid = dict(point_cloud_range=point_cloud_range, cell_size=0.8)  # 128 x 128
-
 model = dict(
     student_taps=dict(
         low=dict(module='img_view_transformer', index=0),  # (B, 64, 128, 128)
@@ -23,9 +20,10 @@ model = dict(
         low=dict(type='Conv1x1Adapter', in_channels=64, out_channels=256),
         high=dict(type='Conv1x1Adapter', in_channels=256, out_channels=512)),
     kd_targets=dict(
-        kpts=dict(type='BoxKeypoints', grid=bev_grid),
-        gauss=dict(type='BEVBoxMask', grid=bev_grid, mode='gaussian', scale='none',
-                   min_overlap=0.7, min_radius=0)),
+        # both on the student head's BEV grid (128 x 128 at 0.8 m), handed over by the distiller
+        kpts=dict(type='BoxKeypoints'),
+        gauss=dict(type='BEVBoxMask', mode='gaussian', scale='none', min_overlap=0.7,
+                   min_radius=0)),
     distill_losses=dict(
         loss_feature=dict(
             type='KeypointFeatureLoss', loss_weight=100.0,

@@ -56,3 +56,46 @@ def test_method_config_trains_one_step(path):
     assert first.grad is not None and first.grad.abs().sum() > 0
     for name, adapter in model.adapters.items():
         assert any(p.grad is not None for p in adapter.parameters()), name
+
+
+# The grids these configs stated by hand before the distiller derived them from the student's head
+# (bev_grid=dict(point_cloud_range=..., cell_size=0.8) and DistillBEV's level_shapes).
+STATED_GRIDS = {'synthetic-nus-3d': ([-25.6, -25.6, 25.6, 25.6], 0.8, (64, 64)),
+                'nus-3d': ([-51.2, -51.2, 51.2, 51.2], 0.8, (128, 128))}
+STATED_LEVEL_SHAPES = {'synthetic-nus-3d': [(64, 64), (32, 32), (64, 64)],
+                       'nus-3d': [(128, 128), (64, 64), (128, 128)]}
+
+
+def _dataset(path):
+    return 'synthetic-nus-3d' if path.endswith('_synthetic-nus-3d.py') else 'nus-3d'
+
+
+@pytest.mark.parametrize('path', METHOD_CONFIGS, ids=osp.basename)
+def test_student_head_grid_is_the_grid_configs_used_to_state(path):
+    from distillbev.structures import BEVGrid
+    cfg = Config.fromfile(path)
+    assert 'bev_grid' not in cfg and 'level_shapes' not in cfg
+    cfg.model.student.img_backbone.init_cfg = None
+    with DefaultScope.overwrite_default_scope('mmdet3d'):
+        student = MODELS.build(cfg.model.student)
+    rng, cell, shape = STATED_GRIDS[_dataset(path)]
+    grid = BEVGrid.from_detector(student)
+    assert grid.same_cells(BEVGrid(rng, cell_size=cell)) and grid.shape == shape
+    for target in (cfg.model.get('kd_targets') or {}).values():
+        assert 'grid' not in target and 'out_shapes' not in target
+
+
+def test_distillbev_level_shapes_follow_the_teacher_taps():
+    path = next(c for c in METHOD_CONFIGS if '/distillbev/' in c and 'synthetic' in c)
+    cfg = Config.fromfile(path)
+    cfg.model.update(teacher_ckpt=None, allow_random_teacher=True)
+    cfg.model.student.img_backbone.init_cfg = None
+    shapes = []
+    with DefaultScope.overwrite_default_scope('mmdet3d'):
+        model = MODELS.build(cfg.model)
+        model.kd_targets['fg'].register_forward_hook(
+            lambda m, a, out: shapes.extend(tuple(t.shape[-2:]) for t in out['mask']))
+        model.train()
+        inputs, sample = multiview_sample()
+        model.loss(dict(imgs=inputs['imgs'][None], points=[inputs['points']]), [sample])
+    assert shapes == STATED_LEVEL_SHAPES['synthetic-nus-3d']

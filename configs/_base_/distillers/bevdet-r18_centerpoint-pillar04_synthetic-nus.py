@@ -2,6 +2,7 @@
 # Shared part of the distillation configs on the generated nuScenes-layout dataset: the small
 # BEVDet-R18 student (64x64 BEV at 0.8 m over +-25.6 m) and the CPU-friendly CenterPoint-pillar
 # teacher (0.4 m pillars, stock SECOND/SECONDFPN/CenterHead, 64x64 BEV on the same grid).
+# The BEV grid is the student head's (KD targets receive it from the distiller).
 # Both see one augmented scene: LiDAR sweeps are loaded next to the six images and GlobalBEVAug3D
 # moves points and boxes together. Method configs add taps and losses.
 # Teacher checkpoint: `python tools/train.py configs/centerpoint/<teacher>.py` writes it to the
@@ -12,7 +13,6 @@ teacher_name = 'centerpoint_pillar04_second_secfpn_1xb4-cyclic-16e_synthetic-nus
 teacher_config = '{{ fileDirname }}/../../centerpoint/' + teacher_name + '.py'
 teacher_ckpt = 'work_dirs/' + teacher_name + '/epoch_16.pth'
 point_cloud_range = [-25.6, -25.6, -5.0, 25.6, 25.6, 3.0]
-bev_grid = dict(point_cloud_range=point_cloud_range, cell_size=0.8)  # 64 x 64
 class_names = {{_base_.class_names}}
 final_size = {{_base_.final_size}}
 backend_args = None

@@ -32,13 +32,14 @@ def _snapshot(value: Any, clone_dict_tensors: bool, in_dict: bool = False) -> An
     return value
 
 
-def _tensors(value: Any) -> List[Tensor]:
+def flatten_tensors(value: Any) -> List[Tensor]:
+    """Every tensor in a (nested) dict/list/tuple value, in traversal order."""
     if isinstance(value, Tensor):
         return [value]
     if isinstance(value, dict):
         value = list(value.values())
     if isinstance(value, (list, tuple)):
-        return [t for v in value for t in _tensors(v)]
+        return [t for v in value for t in flatten_tensors(v)]
     return []
 
 
@@ -102,7 +103,7 @@ class FeatureTap:
             value = _snapshot(value, self.clone == 'auto')
         self.records.append(value)
         if len(self.records) == self.call + 1:
-            self.versions = [t._version for t in _tensors(value)]
+            self.versions = [t._version for t in flatten_tensors(value)]
             if self.on_record is not None:
                 self.on_record(self)
 
@@ -117,9 +118,9 @@ class FeatureTap:
                 f'tap {self.name!r} ({self.path}) recorded {len(self.records)} call(s) of its '
                 f'module in this step, but call {self.call} was requested: the module did not '
                 f'run in this forward (is it used by this model? does a head tap need '
-                f'teacher_forward="extract_feat+head"?)')
+                f'teacher_runner=dict(type="TeacherFeatureHeadRunner")?)')
         value = self.records[self.call]
-        now = [t._version for t in _tensors(value)]
+        now = [t._version for t in flatten_tensors(value)]
         if now != self.versions:
             raise RuntimeError(
                 f'a tensor recorded by tap {self.name!r} ({self.path}) was modified in place '
@@ -195,6 +196,12 @@ class TapRecorder:
     def values(self) -> Dict[str, Any]:
         """Recorded values of every tap (raises if one did not fire)."""
         return {name: tap.value() for name, tap in self.taps.items()}
+
+    def pop_values(self) -> Dict[str, Any]:
+        """:meth:`values`, then :meth:`clear` (the records of one step are released)."""
+        values = self.values()
+        self.clear()
+        return values
 
     def clear(self) -> None:
         for tap in self.taps.values():

@@ -1,16 +1,21 @@
 # Copyright (c) distillbev contributors. All rights reserved.
-"""Teacher helpers: config resolution, checkpoint loading with key checks, freezing, grid info."""
+"""Teacher lifecycle helpers: config resolution, checkpoint loading with key checks, freezing,
+the teacher/student grid check, weight inheritance, keeping the teacher out of the module tree."""
+import contextlib
 import copy
 import os.path as osp
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
+from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 from torch import nn
 
+from ...structures.bev_grid import BEVGrid
 from .refs import DistillerConfigError
+from .taps import resolve_module
 
 
 def resolve_config_path(path: str) -> str:
@@ -122,48 +127,47 @@ def freeze(module: nn.Module) -> nn.Module:
     return module
 
 
-def bev_grid_info(model: nn.Module) -> Optional[Dict[str, Tuple[float, ...]]]:
-    """BEV head grid of an mmdet3d detector, from its head ``train_cfg`` or ``bbox_coder``.
+def load_frozen_teacher(teacher: nn.Module, ckpt: Optional[str], strict: bool = True,
+                        allow_random: bool = False) -> nn.Module:
+    """Load the teacher's checkpoint (required unless ``allow_random``), then freeze it.
+
+    Args:
+        teacher (nn.Module): the built teacher.
+        ckpt (str, optional): checkpoint path or URL.
+        strict (bool): see :func:`load_teacher_checkpoint`.
+        allow_random (bool): accept ``ckpt=None`` (tests): the teacher stays random.
 
     Returns:
-        dict | None: ``origin`` (x_min, y_min), ``cell`` (x, y) = voxel_size * out_size_factor
-        and, when known, ``size`` (X, Y) cells of the head output; None when not found.
+        nn.Module: the frozen teacher (see :func:`freeze`).
     """
-    head = getattr(model, 'pts_bbox_head', None) or getattr(model, 'bbox_head', None)
-    if head is None:
-        return None
-    cfg = getattr(head, 'train_cfg', None) or {}
-    coder = getattr(head, 'bbox_coder', None)
-    pcr = cfg.get('point_cloud_range', None) if hasattr(cfg, 'get') else None
-    voxel = cfg.get('voxel_size', None) if hasattr(cfg, 'get') else None
-    factor = cfg.get('out_size_factor', None) if hasattr(cfg, 'get') else None
-    origin = tuple(pcr[:2]) if pcr is not None else None
-    if coder is not None:
-        if origin is None and getattr(coder, 'pc_range', None) is not None:
-            origin = tuple(coder.pc_range[:2])
-        voxel = voxel if voxel is not None else getattr(coder, 'voxel_size', None)
-        factor = factor if factor is not None else getattr(coder, 'out_size_factor', None)
-    if origin is None or voxel is None or factor is None:
-        return None
-    info = dict(origin=tuple(float(v) for v in origin),
-                cell=(float(voxel[0]) * factor, float(voxel[1]) * factor))
-    if pcr is not None and len(pcr) >= 5:
-        info['size'] = (round((pcr[3] - pcr[0]) / info['cell'][0]),
-                        round((pcr[4] - pcr[1]) / info['cell'][1]))
-    return info
+    if ckpt is None:
+        if not allow_random:
+            raise DistillerConfigError(
+                'teacher_ckpt is required: set it to the trained teacher weights (.pth file or '
+                'URL). A randomly initialised teacher teaches nothing; teacher_ckpt=None is '
+                'accepted only with allow_random_teacher=True (tests).')
+        print_log('CrossModalDistiller: no teacher_ckpt, the teacher keeps PyTorch\'s default '
+                  'random initialisation (allow_random_teacher=True)', logger='current', level=30)
+    else:
+        load_teacher_checkpoint(teacher, ckpt, strict=strict)
+    return freeze(teacher)
 
 
 def check_grids(student: nn.Module, teacher: nn.Module, mode: str = 'strict') -> None:
-    """Compare the head BEV grids of teacher and student (when both are known).
+    """Compare the head BEV grids of teacher and student (when both state one).
+
+    Both grids come from :meth:`BEVGrid.from_detector` (the one grid parser).
 
     Args:
         mode (str): ``'strict'`` (origin, cell and size must match), ``'range'`` (origin and
             extent only: the feature resolution may differ and adapters/losses resample) or
             ``'off'``.
     """
+    if mode not in ('strict', 'range', 'off'):
+        raise DistillerConfigError(f"grid_check must be 'strict', 'range' or 'off', got {mode!r}")
     if mode == 'off':
         return
-    s, t = bev_grid_info(student), bev_grid_info(teacher)
+    s, t = BEVGrid.from_detector(student), BEVGrid.from_detector(teacher)
     if s is None or t is None:
         return
 
@@ -173,16 +177,70 @@ def check_grids(student: nn.Module, teacher: nn.Module, mode: str = 'strict') ->
     fix = ('set the same point_cloud_range in both configs and make voxel_size * '
            'out_size_factor equal (train_cfg.pts / bbox_coder of their heads), or pass '
            "grid_check='range' (different resolutions, resampled by adapters) or 'off'")
-    extent_s = (s['cell'][0] * s['size'][0], s['cell'][1] * s['size'][1]) if 'size' in s else None
-    extent_t = (t['cell'][0] * t['size'][0], t['cell'][1] * t['size'][1]) if 'size' in t else None
-    if not close(s['origin'], t['origin']) or (
-            extent_s and extent_t and not close(extent_s, extent_t)):
+    extent_s, extent_t = (s.x_max - s.x_min, s.y_max - s.y_min), (t.x_max - t.x_min,
+                                                                  t.y_max - t.y_min)
+    if not close((s.x_min, s.y_min), (t.x_min, t.y_min)) or not close(extent_s, extent_t):
         raise DistillerConfigError(
             f'teacher and student BEV grids do not cover the same area: teacher origin '
-            f'{t["origin"]} extent {extent_t} m vs student origin {s["origin"]} extent '
-            f'{extent_s} m (point_cloud_range x/y): grids do not align; {fix}')
-    if mode == 'strict' and not close(s['cell'], t['cell']):
+            f'{(t.x_min, t.y_min)} extent {extent_t} m vs student origin {(s.x_min, s.y_min)} '
+            f'extent {extent_s} m (point_cloud_range x/y): grids do not align; {fix}')
+    if mode == 'strict' and not close((s.cell_x, s.cell_y), (t.cell_x, t.cell_y)):
         raise DistillerConfigError(
-            f'teacher BEV head cell {t["cell"]} m vs student {s["cell"]} m '
+            f'teacher BEV head cell {(t.cell_x, t.cell_y)} m vs student {(s.cell_x, s.cell_y)} m '
             f'(voxel_size * out_size_factor): head grids do not align '
-            f'({t.get("size")} vs {s.get("size")} cells); {fix}')
+            f'({t.shape[::-1]} vs {s.shape[::-1]} cells); {fix}')
+
+
+def inherit_weights(student: nn.Module, teacher: nn.Module,
+                    pairs: Optional[Union[Sequence[str], Dict[str, str]]]) -> None:
+    """Copy teacher module weights into student modules of the same architecture.
+
+    Args:
+        student (nn.Module): the student.
+        teacher (nn.Module): the teacher.
+        pairs (list | dict, optional): module paths (same in both) or
+            ``student_path -> teacher_path``.
+    """
+    pairs = pairs or []
+    if not isinstance(pairs, dict):
+        pairs = {p: p for p in pairs}
+    for s_path, t_path in pairs.items():
+        s_mod = resolve_module(student, s_path, 'student')
+        t_mod = resolve_module(teacher, t_path, 'teacher')
+        s_sd, t_sd = s_mod.state_dict(), t_mod.state_dict()
+        bad = [f'{k}: student {tuple(v.shape)} vs teacher '
+               f'{tuple(t_sd[k].shape) if k in t_sd else "missing"}'
+               for k, v in s_sd.items() if k not in t_sd or t_sd[k].shape != v.shape]
+        extra = [k for k in t_sd if k not in s_sd]
+        if bad or extra:
+            raise DistillerConfigError(
+                f'inherit_from_teacher {s_path!r} <- {t_path!r}: the modules differ '
+                f'({bad[:6]}{", teacher-only: " + str(extra[:6]) if extra else ""}); the '
+                f'student module must have the teacher module\'s architecture (same tasks, '
+                f'channels)')
+        with torch.no_grad():
+            s_mod.load_state_dict(t_sd, strict=True)
+
+
+class TeacherHolder:
+    """Keeps the teacher out of the module tree (no state_dict, optimizer, DDP, train()).
+
+    ``copy.deepcopy`` of the distiller (e.g. an EMA copy) shares the frozen teacher instead of
+    duplicating it.
+    """
+
+    def __init__(self, module: nn.Module) -> None:
+        self.module = module
+
+    def __deepcopy__(self, memo: dict) -> 'TeacherHolder':
+        return self
+
+
+@contextlib.contextmanager
+def mmdet3d_scope() -> Iterator[None]:
+    """Build nested modules in mmdet3d's scope when no default scope is set (tests, scripts)."""
+    if DefaultScope.get_current_instance() is None:
+        with DefaultScope.overwrite_default_scope('mmdet3d'):
+            yield
+    else:
+        yield

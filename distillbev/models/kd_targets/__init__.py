@@ -1,7 +1,7 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """Parameter-free KD targets: BEV grid, GT-box masks, keypoints, teacher FP / confidence."""
+from ...structures.bev_grid import BEVGrid, build_bev_grid
 from .bev_box_mask import BEVBoxMask
-from .bev_grid import BEVGrid, build_bev_grid
 from .box_keypoints import BoxKeypoints
 from .teacher_confidence import TeacherConfidence, teacher_confidence
 from .teacher_fp_mask import TeacherFPMask

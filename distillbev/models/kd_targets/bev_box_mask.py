@@ -6,7 +6,7 @@ import torch
 from mmdet3d.registry import MODELS
 from torch import Tensor, nn
 
-from .bev_grid import BEVGrid, build_bev_grid
+from ...structures.bev_grid import BEVGrid, build_bev_grid
 from .box_utils import (as_batch_list, boxes_to_bev, draw_gaussians, normalize_shapes,
                         rasterize_boxes)
 

@@ -8,9 +8,11 @@ Boxes follow mmdet3d 1.x ``LiDARInstance3DBoxes``: ``(x, y, z, dx, dy, dz, yaw, 
 from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
+from mmdet3d.models.utils import draw_heatmap_gaussian
+from mmdet3d.models.utils import gaussian_radius as mmdet3d_gaussian_radius
 from torch import Tensor
 
-from .bev_grid import BEVGrid
+from ...structures.bev_grid import BEVGrid
 
 # Box-local BEV offsets of the 9 UniDistill keypoints in units of (dx / 2, dy / 2):
 # 4 corners in the order of LiDARInstance3DBoxes.corners' bottom face ((x0, y0), (x0, y1),
@@ -85,11 +87,12 @@ def rasterize_boxes(grid: BEVGrid, bev: Tensor, chunk: int = 64) -> Tensor:
 
 
 def gaussian_radius(length: Tensor, width: Tensor, min_overlap: float) -> Tensor:
-    """CornerNet / CenterPoint Gaussian radius for boxes of the given size (in cells).
+    """CornerNet / CenterPoint Gaussian radius of each box (in cells), by mmdet3d's formula.
 
-    The smallest of the three radii for which a box whose corners move by that radius keeps
-    IoU >= ``min_overlap`` with the original (both corners inward, both outward, one each), as
-    implemented by CenterNet/CenterPoint (``r = (b + sqrt(b^2 - 4ac)) / 2`` in each case).
+    Calls mmdet3d's ``gaussian_radius`` (``mmdet3d.models.utils``, the one ``CenterHead`` uses)
+    once per box. Why a wrapper: mmdet3d's takes one box (``det_size=(h, w)``) and returns
+    ``min(r1, r2, r3)`` with Python's ``min``, which is ambiguous for tensors of several boxes;
+    this function takes ``(M,)`` sizes and returns ``(M,)`` radii.
 
     Args:
         length (Tensor): (M,) box sizes in cells along one axis.
@@ -99,27 +102,22 @@ def gaussian_radius(length: Tensor, width: Tensor, min_overlap: float) -> Tensor
     Returns:
         Tensor: (M,) float radii.
     """
-    h, w, o = length.float(), width.float(), float(min_overlap)
-    b1 = h + w
-    c1 = w * h * (1 - o) / (1 + o)
-    r1 = (b1 + torch.sqrt((b1 ** 2 - 4 * c1).clamp(min=0))) / 2
-    b2 = 2 * (h + w)
-    c2 = (1 - o) * w * h
-    r2 = (b2 + torch.sqrt((b2 ** 2 - 16 * c2).clamp(min=0))) / 2
-    a3 = 4 * o
-    b3 = -2 * o * (h + w)
-    c3 = (o - 1) * w * h
-    r3 = (b3 + torch.sqrt((b3 ** 2 - 4 * a3 * c3).clamp(min=0))) / 2
-    return torch.minimum(torch.minimum(r1, r2), r3)
+    length, width = length.float().reshape(-1), width.float().reshape(-1)
+    radii = [mmdet3d_gaussian_radius((h, w), min_overlap=float(min_overlap))
+             for h, w in zip(length, width)]
+    return torch.stack(radii) if radii else length.new_zeros((0,))
 
 
 def draw_gaussians(grid: BEVGrid, bev: Tensor, min_overlap: float, min_radius: int) -> Tensor:
     """CenterPoint-style class-agnostic Gaussian heatmap of boxes (max over boxes).
 
-    For each box whose centre is inside the grid: radius ``r = max(min_radius,
-    floor(gaussian_radius(dx / cell_x, dy / cell_y, min_overlap)))``, ``sigma = (2r + 1) / 6``,
-    peak 1 at the cell containing the centre, values ``exp(-(di^2 + dj^2) / (2 sigma^2))`` inside
-    the ``(2r + 1) x (2r + 1)`` window (zero outside it and where below float32 eps).
+    Exactly ``CenterHead.get_targets_single``'s drawing, with mmdet3d's own
+    ``gaussian_radius`` and ``draw_heatmap_gaussian``: for each box whose centre is inside the
+    grid, radius ``r = max(min_radius, int(gaussian_radius(dx / cell_x, dy / cell_y,
+    min_overlap)))``, ``sigma = (2r + 1) / 6``, peak 1 at the cell containing the centre, values
+    ``exp(-(di^2 + dj^2) / (2 sigma^2))`` inside the ``(2r + 1) x (2r + 1)`` window (zero outside
+    it and below float eps), max over boxes. Cells may be non-square: the box sizes are divided
+    by ``cell_x`` and ``cell_y`` separately before the radius is computed.
 
     Args:
         grid (BEVGrid): the grid.
@@ -133,24 +131,14 @@ def draw_gaussians(grid: BEVGrid, bev: Tensor, min_overlap: float, min_radius: i
     """
     num_y, num_x = grid.shape
     heat = torch.zeros((num_y, num_x), device=bev.device)
-    ok = grid.in_range(bev[:, :2])
-    bev = bev[ok]
+    bev = bev[grid.in_range(bev[:, :2])]
     if bev.shape[0] == 0:
         return heat
     radius = gaussian_radius(bev[:, 2] / grid.cell_x, bev[:, 3] / grid.cell_y, min_overlap)
-    radius = torch.floor(radius).clamp(min=float(min_radius))
-    sigma = (2 * radius + 1) / 6
     idx = grid.world_to_index(bev[:, :2])  # (M, 2) (col, row)
-    cols = torch.arange(num_x, device=bev.device)
-    rows = torch.arange(num_y, device=bev.device)
-    eps = torch.finfo(torch.float32).eps
     for k in range(bev.shape[0]):
-        di = (cols - idx[k, 0]).float()  # (X,)
-        dj = (rows - idx[k, 1]).float()  # (Y,)
-        r = radius[k]
-        g = torch.exp(-(dj[:, None] ** 2 + di[None, :] ** 2) / (2 * sigma[k] ** 2))
-        win = (dj.abs()[:, None] <= r) & (di.abs()[None, :] <= r) & (g >= eps)
-        heat = torch.maximum(heat, torch.where(win, g, torch.zeros_like(g)))
+        r = max(int(min_radius), int(radius[k]))
+        draw_heatmap_gaussian(heat, idx[k], r)  # centre (col, row), in place
     return heat
 
 

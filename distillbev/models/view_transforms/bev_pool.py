@@ -12,11 +12,15 @@ from typing import Dict, Sequence, Tuple, Union
 import torch
 from torch import Tensor
 
+from ...structures.bev_grid import BEVGrid
+
 GridConfig = Dict[str, Sequence[float]]
 
 
 def grid_from_config(grid_config: GridConfig) -> Tuple[Tensor, Tensor, Tuple[int, int, int]]:
     """Lower corner, cell size and cell counts of a BEVDet-style grid config.
+
+    Parsed by the one grid parser, :meth:`distillbev.structures.BEVGrid.from_grid_config`.
 
     Args:
         grid_config (dict): ``x``, ``y``, ``z`` entries ``[min, max, step]`` in metres (LiDAR
@@ -26,18 +30,10 @@ def grid_from_config(grid_config: GridConfig) -> Tuple[Tensor, Tensor, Tuple[int
         tuple: ``lower`` (3,) float64 tensor, ``interval`` (3,) float64 tensor and the cell
         counts ``(nx, ny, nz)``.
     """
-    lower, interval, size = [], [], []
-    for key in ('x', 'y', 'z'):
-        lo, hi, step = (float(v) for v in grid_config[key])
-        n = int(round((hi - lo) / step))
-        if n <= 0 or abs(lo + n * step - hi) > 1e-4 * max(1.0, abs(hi)):
-            raise ValueError(f'grid_config[{key!r}] = {grid_config[key]}: (max - min) must be a '
-                             f'positive multiple of step.')
-        lower.append(lo)
-        interval.append(step)
-        size.append(n)
-    return (torch.tensor(lower, dtype=torch.float64), torch.tensor(interval, dtype=torch.float64),
-            tuple(size))
+    grid = BEVGrid.from_grid_config(grid_config)
+    return (torch.tensor([grid.x_min, grid.y_min, grid.z_min], dtype=torch.float64),
+            torch.tensor([grid.cell_x, grid.cell_y, grid.cell_z], dtype=torch.float64),
+            (grid.num_x, grid.num_y, grid.num_z))
 
 
 class _SortedSegmentSum(torch.autograd.Function):

@@ -15,7 +15,8 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmdet3d.registry import MODELS
-from .bev_pool import bev_pool, grid_from_config
+from ...structures.bev_grid import BEVGrid
+from .bev_pool import bev_pool
 from .depth_loss import depth_bce_loss
 from .frustum import create_frustum, depth_bins, frustum_to_lidar, pad_to_4x4
 
@@ -51,7 +52,8 @@ class LiftSplatViewTransformer(BaseModule):
         for key in ('x', 'y', 'z', 'depth'):
             if key not in self.grid_config:
                 raise KeyError(f'grid_config needs x, y, z and depth entries; {key!r} missing.')
-        _, _, (self.nx, self.ny, self.nz) = grid_from_config(self.grid_config)
+        self.bev_grid = BEVGrid.from_grid_config(self.grid_config)
+        self.nx, self.ny, self.nz = self.bev_grid.num_x, self.bev_grid.num_y, self.bev_grid.num_z
         self.depth_channels = int(depth_bins(self.grid_config['depth']).numel())
         self.downsample = downsample
         self.depth_net = self._build_depth_net()

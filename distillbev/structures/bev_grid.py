@@ -1,10 +1,21 @@
 # Copyright (c) distillbev contributors. All rights reserved.
-"""The BEV grid shared by every KD target generator and keypoint sampler."""
-from typing import Optional, Sequence, Tuple, Union
+"""The one BEV grid of distillbev: parsed here, derived once from the student's head.
+
+Every consumer (KD targets, keypoint samplers, the view transformers' ``grid_config``, the
+distiller's teacher/student grid check) uses :class:`BEVGrid`; the three ways a grid is written in
+mmdet3d configs are parsed by its constructors only:
+
+- ``BEVGrid(point_cloud_range, voxel_size=..., out_size_factor=...)`` / ``cell_size=...``;
+- :meth:`BEVGrid.from_detector`: a detector's BEV head (``train_cfg`` or ``bbox_coder`` of its
+  ``pts_bbox_head`` / ``bbox_head``), the grid the distiller hands to KD targets and losses;
+- :meth:`BEVGrid.from_grid_config`: a BEVDet-style ``grid_config`` (``x``/``y``/``z`` as
+  ``[min, max, step]``) of the lift-splat view transformers.
+"""
+from typing import Any, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 from mmdet3d.registry import MODELS
-from torch import Tensor
+from torch import Tensor, nn
 
 _Number = Union[int, float]
 
@@ -73,6 +84,83 @@ class BEVGrid:
         self.x_min, self.y_min, self.x_max, self.y_max = x_min, y_min, x_max, y_max
         self.cell_x, self.cell_y = cell
         self.num_x, self.num_y = sizes
+        # Vertical extent: known from a 6-value range; split in cells only by from_grid_config.
+        self.z_min: Optional[float] = pcr[2] if len(pcr) == 6 else None
+        self.z_max: Optional[float] = pcr[5] if len(pcr) == 6 else None
+        self.cell_z: Optional[float] = None
+        self.num_z: Optional[int] = None
+
+    # ------------------------------------------------------------ constructors
+    @classmethod
+    def from_grid_config(cls, grid_config: Mapping[str, Sequence[_Number]]) -> 'BEVGrid':
+        """The grid of a BEVDet-style ``grid_config`` (lift-splat view transformers).
+
+        Args:
+            grid_config (dict): ``x``, ``y``, ``z`` entries ``[min, max, step]`` in metres
+                (LiDAR frame), e.g. ``dict(x=[-51.2, 51.2, 0.8], y=[-51.2, 51.2, 0.8],
+                z=[-5, 3, 8])``; other keys (``depth``) are ignored.
+
+        Returns:
+            BEVGrid: cell ``(x step, y step)``, with ``z_min``, ``cell_z`` and ``num_z`` set.
+
+        Raises:
+            ValueError: an axis is missing or its extent is not a positive multiple of its step.
+        """
+        bounds = {}
+        for key in ('x', 'y', 'z'):
+            if key not in grid_config:
+                raise ValueError(f'grid_config needs x, y and z entries [min, max, step]; '
+                                 f'{key!r} missing.')
+            lo, hi, step = (float(v) for v in grid_config[key])
+            n = int(round((hi - lo) / step)) if step > 0 else 0
+            if n <= 0 or abs(lo + n * step - hi) > 1e-4 * max(1.0, abs(hi)):
+                raise ValueError(f'grid_config[{key!r}] = {list(grid_config[key])}: (max - min) '
+                                 f'must be a positive multiple of step.')
+            bounds[key] = (lo, hi, step, n)
+        (x0, x1, dx, _), (y0, y1, dy, _), (z0, z1, dz, nz) = (bounds[k] for k in 'xyz')
+        grid = cls([x0, y0, z0, x1, y1, z1], cell_size=(dx, dy))
+        grid.cell_z, grid.num_z = dz, nz
+        return grid
+
+    @classmethod
+    def from_detector(cls, model: nn.Module) -> Optional['BEVGrid']:
+        """The output grid of a detector's BEV head (mmdet3d ``CenterHead`` conventions).
+
+        Read from the head's ``train_cfg`` (``point_cloud_range``, ``voxel_size``,
+        ``out_size_factor``), each missing entry taken from its ``bbox_coder`` (``pc_range``,
+        ``voxel_size``, ``out_size_factor``); the x/y extent then comes from ``train_cfg.grid_size``
+        (voxels) when the range is only the coder's 2-value ``pc_range``.
+
+        Args:
+            model (nn.Module): a detector with ``pts_bbox_head`` or ``bbox_head``.
+
+        Returns:
+            BEVGrid | None: cell ``voxel_size[:2] * out_size_factor``; None when the head does not
+            state a complete grid (e.g. anchor heads, or no head).
+        """
+        head = getattr(model, 'pts_bbox_head', None) or getattr(model, 'bbox_head', None)
+        if head is None:
+            return None
+        cfg = getattr(head, 'train_cfg', None)
+        cfg = cfg if isinstance(cfg, Mapping) else {}
+        coder = getattr(head, 'bbox_coder', None)
+        pcr = cfg.get('point_cloud_range', None)
+        voxel = cfg.get('voxel_size', None)
+        factor = cfg.get('out_size_factor', None)
+        if voxel is None:
+            voxel = getattr(coder, 'voxel_size', None)
+        if factor is None:
+            factor = getattr(coder, 'out_size_factor', None)
+        if voxel is None or factor is None:
+            return None
+        if pcr is None or len(pcr) < 4:
+            origin = getattr(coder, 'pc_range', None)
+            size = cfg.get('grid_size', None)
+            if origin is None or size is None:
+                return None
+            pcr = [origin[0], origin[1], origin[0] + size[0] * voxel[0],
+                   origin[1] + size[1] * voxel[1]]
+        return cls(pcr, voxel_size=voxel, out_size_factor=factor)
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -193,6 +281,13 @@ class BEVGrid:
             gy = uv[..., 1] * 2.0 / self.num_y - 1.0
         return torch.stack([gx, gy], dim=-1)
 
+    def same_cells(self, other: 'BEVGrid', tol: float = 1e-4) -> bool:
+        """Whether ``other`` has the same x/y range and cell size (within ``tol`` metres)."""
+        mine = (self.x_min, self.y_min, self.x_max, self.y_max, self.cell_x, self.cell_y)
+        theirs = (other.x_min, other.y_min, other.x_max, other.y_max, other.cell_x,
+                  other.cell_y)
+        return all(abs(a - b) < tol for a, b in zip(mine, theirs))
+
     def __repr__(self) -> str:
         return (f'BEVGrid(x=[{self.x_min}, {self.x_max}), y=[{self.y_min}, {self.y_max}), '
                 f'cell=({self.cell_x}, {self.cell_y}), shape(Y, X)={self.shape})')
@@ -207,7 +302,7 @@ def _pair(v: Union[_Number, Sequence[_Number]]) -> Tuple[float, float]:
     return v[0], v[1]
 
 
-def build_bev_grid(grid: Union[BEVGrid, dict]) -> BEVGrid:
+def build_bev_grid(grid: Union[BEVGrid, Mapping[str, Any]]) -> BEVGrid:
     """A :class:`BEVGrid` from an instance or from its keyword arguments (``type`` optional).
 
     Args:
@@ -219,7 +314,7 @@ def build_bev_grid(grid: Union[BEVGrid, dict]) -> BEVGrid:
     """
     if isinstance(grid, BEVGrid):
         return grid
-    if isinstance(grid, dict):
+    if isinstance(grid, Mapping):
         cfg = dict(grid)
         cfg.pop('type', None)
         return BEVGrid(**cfg)
