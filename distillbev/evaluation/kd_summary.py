@@ -1,0 +1,156 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+"""Tables of a KD benchmark: mean +- std over seeds and the paired per-seed gain.
+
+A *run* is one trained model evaluated once on one split, as ``tools/kd_benchmark.py`` records
+it::
+
+    dict(method='cmkd', seed=0, split='test', mAP=0.21, NDS=0.30,
+         per_class=dict(car=0.45, pedestrian=0.12, ...), train_minutes=14.2,
+         config='configs/...py', world_seeds=dict(train=0, val=0, test=1000))
+
+:func:`summarize_runs` groups the runs of one split by method and, for every method other than
+the baseline, pairs each of its seeds with the baseline's run of the same seed: the paired gain of
+seed ``s`` is ``metric(method, s) - metric(baseline, s)``. Pairing removes the part of the
+seed-to-seed spread that both runs share (same initialisation and data order), which is what
+makes a three-seed comparison meaningful.
+"""
+import math
+from typing import Dict, List, Optional, Sequence
+
+NUS_METRIC_PREFIX = 'NuScenes metric/pred_instances_3d_NuScenes/'
+
+
+def nus_run_metrics(metrics: Dict[str, float], classes: Sequence[str],
+                    prefix: str = NUS_METRIC_PREFIX) -> dict:
+    """mAP, NDS and per-class AP from the flat dict the stock ``NuScenesMetric`` returns.
+
+    Args:
+        metrics (dict): ``runner.test()`` output (``<prefix>mAP``, ``<prefix>NDS``,
+            ``<prefix><cls>_AP_dist_<thr>``...).
+        classes (Sequence[str]): Classes of the evaluation; the per-class AP is the mean over
+            the distance thresholds the metric reports (0.5/1/2/4 m), as the devkit's mAP.
+        prefix (str): Key prefix of the metric.
+
+    Returns:
+        dict: ``mAP``, ``NDS`` and ``per_class`` (class -> AP).
+
+    Raises:
+        KeyError: ``mAP`` or a class's AP is missing (wrong prefix or class list).
+    """
+    per_class = {}
+    for cls in classes:
+        aps = [v for k, v in metrics.items() if k.startswith(f'{prefix}{cls}_AP_dist_')]
+        if not aps:
+            raise KeyError(f'no AP of class {cls!r} under {prefix!r} in the metrics; the '
+                           f'evaluated classes are the dataset metainfo classes')
+        per_class[cls] = sum(aps) / len(aps)
+    return dict(mAP=float(metrics[prefix + 'mAP']), NDS=float(metrics[prefix + 'NDS']),
+                per_class=per_class)
+
+
+def mean_std(values: Sequence[float]) -> Dict[str, float]:
+    """Mean and sample standard deviation (``ddof=1``; 0 for a single value).
+
+    Args:
+        values (Sequence[float]): At least one value.
+
+    Returns:
+        dict: ``mean``, ``std``, ``n``.
+    """
+    n = len(values)
+    if n == 0:
+        raise ValueError('mean_std needs at least one value')
+    mean = sum(values) / n
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+    return dict(mean=mean, std=std, n=n)
+
+
+def summarize_runs(runs: List[dict], baseline: str = 'baseline',
+                   split: Optional[str] = 'test') -> Dict[str, dict]:
+    """Aggregate runs per method: mean/std of every metric and the paired gain.
+
+    Args:
+        runs (list[dict]): Run records (see the module docstring).
+        baseline (str): Method name of the reference student.
+        split (str, optional): Keep only runs of this split; None keeps all.
+
+    Returns:
+        dict: ``method -> dict(seeds, mAP, NDS, per_class, train_minutes, gain)`` in the order
+        methods first appear. ``mAP``/``NDS``/``train_minutes`` and each ``per_class`` entry are
+        :func:`mean_std` dicts. ``gain`` (None for the baseline, or when no seed is shared with
+        it) maps ``mAP``, ``NDS`` and ``per_class`` entries to ``dict(mean, min, per_seed)``
+        over the seeds both the method and the baseline have.
+    """
+    runs = [r for r in runs if split is None or r['split'] == split]
+    by_method: Dict[str, Dict[int, dict]] = {}
+    for r in runs:
+        seeds = by_method.setdefault(r['method'], {})
+        if r['seed'] in seeds:
+            raise ValueError(f"two runs of method {r['method']!r} with seed {r['seed']} on "
+                             f"split {r['split']!r}")
+        seeds[r['seed']] = r
+    base = by_method.get(baseline, {})
+    out = {}
+    for method, seeds in by_method.items():
+        rs = [seeds[s] for s in sorted(seeds)]
+        classes = list(rs[0]['per_class'])
+        entry = dict(
+            seeds=sorted(seeds),
+            mAP=mean_std([r['mAP'] for r in rs]),
+            NDS=mean_std([r['NDS'] for r in rs]),
+            per_class={c: mean_std([r['per_class'][c] for r in rs]) for c in classes},
+            train_minutes=mean_std([r['train_minutes'] for r in rs]),
+            gain=None)
+        shared = sorted(s for s in seeds if s in base)
+        if method != baseline and shared:
+            def paired(get):
+                diffs = {s: get(seeds[s]) - get(base[s]) for s in shared}
+                return dict(mean=sum(diffs.values()) / len(diffs), min=min(diffs.values()),
+                            per_seed=diffs)
+            entry['gain'] = dict(
+                mAP=paired(lambda r: r['mAP']), NDS=paired(lambda r: r['NDS']),
+                per_class={c: paired(lambda r, c=c: r['per_class'][c]) for c in classes})
+        out[method] = entry
+    return out
+
+
+def _pm(stat: Dict[str, float], digits: int = 3) -> str:
+    return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
+
+
+def _signed(value: float, digits: int = 3) -> str:
+    return f'{value:+.{digits}f}'
+
+
+def summary_markdown(summary: Dict[str, dict], labels: Optional[Dict[str, str]] = None) -> str:
+    """Markdown table of :func:`summarize_runs`' output.
+
+    Columns: method, seeds, mAP and NDS (mean ± std), the paired mAP gain (mean, min over
+    seeds), the paired NDS gain (mean), per-class AP (mean ± std), train minutes (mean).
+
+    Args:
+        summary (dict): Output of :func:`summarize_runs`.
+        labels (dict, optional): Method -> display name.
+
+    Returns:
+        str: The table (no trailing newline).
+    """
+    labels = labels or {}
+    classes = list(next(iter(summary.values()))['per_class']) if summary else []
+    head = (['method', 'seeds', 'mAP', 'NDS', 'ΔmAP mean (min)', 'ΔNDS mean']
+            + [f'{c} AP' for c in classes] + ['train min'])
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for method, e in summary.items():
+        g = e['gain']
+        gain_map = (f"{_signed(g['mAP']['mean'])} ({_signed(g['mAP']['min'])})" if g else '—')
+        gain_nds = _signed(g['NDS']['mean']) if g else '—'
+        cells = ([labels.get(method, method), ','.join(map(str, e['seeds'])), _pm(e['mAP']),
+                  _pm(e['NDS']), gain_map, gain_nds]
+                 + [_pm(e['per_class'][c]) for c in classes]
+                 + [f"{e['train_minutes']['mean']:.1f}"])
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+__all__ = ['NUS_METRIC_PREFIX', 'nus_run_metrics', 'mean_std', 'summarize_runs',
+           'summary_markdown']

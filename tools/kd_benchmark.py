@@ -1,0 +1,247 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+"""KD-gain benchmark: does a LiDAR teacher make the camera student detect better?
+
+Stages (each skipped when its output exists, so an interrupted benchmark resumes where it
+stopped; a half-trained run resumes from its last checkpoint):
+
+1. data: the benchmark's generated nuScenes-layout sets (``configs/_base_/datasets/
+   synthetic-nus-bench-3d.py``): train/val from one world seed, the held-out test split from
+   another, each converted by mmdet3d's stock converter;
+2. depth pre-training of the students' image encoder on the training images (LiDAR depth only);
+3. the LiDAR teacher, trained once;
+4. every method (the student without KD first) for every seed, on the same schedule: trained
+   with ``tools/train.py`` and evaluated with ``tools/test.py`` and the stock ``NuScenesMetric``
+   on the requested splits (``test``: the held-out split; ``val``: the tuning split);
+5. the table: mean ± std over seeds, the paired per-seed gain over the baseline
+   (``distillbev.evaluation.kd_summary``), written as ``<out>.md`` and ``<out>.json``.
+
+Usage::
+
+    python tools/kd_benchmark.py [--methods baseline cmkd ...] [--seeds 0 1 2]
+        [--splits test] [--work-dir work_dirs/kd_benchmark] [--out docs/kd_benchmark]
+
+Relative paths in the configs (``data/``, ``checkpoints/``) are resolved in ``--root`` (the
+repository by default), where every command runs.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TOOLS = osp.join(REPO, 'tools')
+CFG = osp.join(REPO, 'configs')
+
+BENCH_BASE = 'configs/_base_/datasets/synthetic-nus-bench-3d.py'
+PRETRAIN = ('configs/pretrain/r18-fpn_depth-pretrain_1xb4-10min_synthetic-nus-bench.py',
+            'checkpoints/r18-fpn_depth-pretrain_synthetic-nus-bench.pth')
+TEACHER = ('configs/centerpoint/'
+           'centerpoint_pillar04_second_secfpn_1xb4-cyclic-16e_synthetic-nus-bench-3d.py',
+           'checkpoints/centerpoint-pillar04_synthetic-nus-bench.pth')
+# method -> (config, table label); the first is the baseline every method is paired with
+METHODS = {
+    'baseline': ('configs/students/bevdet_r18_fpn_centerhead_1xb4-15min_synthetic-nus-bench-3d.py',
+                 'BEVDet-R18 (no KD)'),
+}
+
+
+def log(msg: str, start: float) -> None:
+    print(f'[kd_benchmark {time.time() - start:7.1f}s] {msg}', flush=True)
+
+
+def run(cmd: List[str], log_file: str, cwd: str, start: float) -> float:
+    """Run ``cmd`` in ``cwd`` (unbuffered), save its output to ``log_file``; return seconds."""
+    t0 = time.time()
+    log(' '.join(osp.relpath(c, REPO) if c.startswith(REPO + '/') else c for c in cmd), start)
+    os.makedirs(osp.dirname(log_file), exist_ok=True)
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    with open(log_file, 'w') as f:
+        proc = subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, env=env)
+    if proc.returncode != 0:
+        tail = open(log_file).read()[-3000:]
+        raise SystemExit(f'[kd_benchmark] failed ({proc.returncode}), see {log_file}:\n{tail}')
+    return time.time() - t0
+
+
+def last_checkpoint(work_dir: str) -> Optional[str]:
+    path = osp.join(work_dir, 'last_checkpoint')
+    if osp.exists(path):
+        ckpt = open(path).read().strip()
+        if osp.exists(ckpt):
+            return ckpt
+    return None
+
+
+def bench_settings() -> dict:
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, BENCH_BASE))
+    return dict(classes=list(cfg.bench_class_names), seeds=dict(cfg.bench_world_seeds),
+                data_root=cfg.bench_data_root, test_root=cfg.bench_test_root)
+
+
+def make_data(args, bench: dict, start: float) -> None:
+    """Generate and convert the train/val and the held-out test sets unless they exist."""
+    seeds = bench['seeds']
+    if seeds['train'] != seeds['val'] or seeds['test'] == seeds['train']:
+        raise SystemExit('bench_world_seeds: train and val share one generated set; the test '
+                         'split needs its own world seed')
+    sets = [(bench['data_root'], seeds['train'], args.scenes, args.val_fraction),
+            # one train scene keeps the stock converter happy (it fails on an empty train
+            # split); only the val scenes of this set are evaluated: the test split
+            (bench['test_root'], seeds['test'], args.test_scenes + 1,
+             args.test_scenes / (args.test_scenes + 1))]
+    for root, seed, scenes, val_fraction in sets:
+        path = osp.join(args.root, root)
+        if osp.exists(osp.join(path, 'nuscenes_infos_val.pkl')):
+            continue
+        name = osp.basename(root.rstrip('/'))
+        run([sys.executable, osp.join(TOOLS, 'create_synthetic.py'), 'nuscenes', '--out', path,
+             '--seed', str(seed), '--scenes', str(scenes), '--samples', str(args.samples),
+             '--val-fraction', f'{val_fraction:.6f}', '--test-scenes', '0',
+             '--classes'] + bench['classes'],
+            osp.join(args.work_dir, 'logs', f'create_{name}.log'), args.root, start)
+        run([sys.executable, osp.join(TOOLS, 'create_data.py'), 'nuscenes', '--root-path', path,
+             '--out-dir', path, '--extra-tag', 'nuscenes', '--skip-gt-database'],
+            osp.join(args.work_dir, 'logs', f'convert_{name}.log'), args.root, start)
+
+
+def train(cfg: str, work_dir: str, seed: int, args, start: float,
+          extra: List[str] = ()) -> dict:
+    """Train ``cfg`` (resuming a partial run); ``train_done.json`` marks a finished run."""
+    done = osp.join(work_dir, 'train_done.json')
+    if osp.exists(done):
+        return json.load(open(done))
+    cmd = [sys.executable, osp.join(TOOLS, 'train.py'), osp.join(REPO, cfg), '--work-dir',
+           work_dir, '--cfg-options', 'val_cfg=None', 'val_dataloader=None',
+           'val_evaluator=None', f'randomness.seed={seed}'] + list(extra) + args.cfg_options
+    resumed = last_checkpoint(work_dir) is not None
+    if resumed:
+        cmd.append('--resume')
+    seconds = run(cmd, osp.join(work_dir, f'train_{int(time.time())}.log'), args.root, start)
+    info = dict(train_minutes=seconds / 60, checkpoint=last_checkpoint(work_dir),
+                resumed=resumed)
+    with open(done, 'w') as f:
+        json.dump(info, f)
+    return info
+
+
+def evaluate(cfg: str, ckpt: str, work_dir: str, split: str, bench: dict, args,
+             start: float) -> Dict[str, float]:
+    """Stock metric of ``ckpt`` on ``split`` (``test``: the config's held-out test split)."""
+    out = osp.join(work_dir, f'metrics_{split}.json')
+    if not osp.exists(out):
+        extra = []
+        if split == 'val':
+            root = bench['data_root']
+            extra = ['--cfg-options', f'test_dataloader.dataset.data_root={root}',
+                     'test_dataloader.dataset.ann_file=nuscenes_infos_val.pkl',
+                     f'test_evaluator.data_root={root}',
+                     f'test_evaluator.ann_file={root}nuscenes_infos_val.pkl']
+        run([sys.executable, osp.join(TOOLS, 'test.py'), osp.join(REPO, cfg), ckpt,
+             '--work-dir', osp.join(work_dir, f'test_{split}'), '--out-metrics', out] + extra,
+            osp.join(work_dir, f'test_{split}.log'), args.root, start)
+    return json.load(open(out))
+
+
+def record(method: str, seed: int, split: str, cfg: str, metrics: dict, minutes: float,
+           bench: dict) -> dict:
+    from distillbev.evaluation.kd_summary import nus_run_metrics
+    return dict(method=method, seed=seed, split=split, config=cfg, train_minutes=minutes,
+                world_seeds=bench['seeds'], **nus_run_metrics(metrics, bench['classes']))
+
+
+def stage_checkpoint(name: str, cfg: str, dst: str, args, start: float,
+                     extra: List[str] = ()) -> dict:
+    """Train a shared stage (pre-training, teacher) once and copy its weights to ``dst``."""
+    info = train(cfg, osp.join(args.work_dir, name), 0, args, start, extra)
+    path = osp.join(args.root, dst)
+    if not osp.exists(path):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        shutil.copyfile(info['checkpoint'], path + '.tmp')
+        os.replace(path + '.tmp', path)
+    log(f'{name}: {dst} ({info["train_minutes"]:.1f} min of training)', start)
+    return info
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description='KD-gain benchmark on the generated data')
+    p.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
+    p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    p.add_argument('--splits', nargs='+', default=['test'], choices=['test', 'val'])
+    p.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'kd_benchmark'))
+    p.add_argument('--root', default=REPO, help='where data/ and checkpoints/ are resolved')
+    p.add_argument('--out', default=osp.join(REPO, 'docs', 'kd_benchmark'),
+                   help='table path without extension (.md and .json are written)')
+    p.add_argument('--scenes', type=int, default=40, help='train+val scenes')
+    p.add_argument('--val-fraction', type=float, default=0.25)
+    p.add_argument('--test-scenes', type=int, default=12)
+    p.add_argument('--samples', type=int, default=6, help='keyframes per scene')
+    p.add_argument('--cfg-options', nargs='*', default=[],
+                   help='key=value overrides given to every training (tests: tiny schedules)')
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    args.work_dir, args.root = osp.abspath(args.work_dir), osp.abspath(args.root)
+    start = time.time()
+    bench = bench_settings()
+    make_data(args, bench, start)
+    stage_checkpoint('pretrain', *PRETRAIN, args, start)
+    teacher = stage_checkpoint('teacher', *TEACHER, args, start)
+    runs_dir = osp.join(args.work_dir, 'runs')
+    os.makedirs(runs_dir, exist_ok=True)
+    runs = []
+    for split in args.splits:
+        metrics = evaluate(TEACHER[0], teacher['checkpoint'], osp.join(args.work_dir, 'teacher'),
+                           split, bench, args, start)
+        runs.append(record('teacher', 0, split, TEACHER[0], metrics, teacher['train_minutes'],
+                           bench))
+    for seed in args.seeds:
+        for method in args.methods:
+            cfg = METHODS[method][0]
+            out = osp.join(runs_dir, f'{method}_seed{seed}.json')
+            if osp.exists(out):
+                done = json.load(open(out))
+                if {r['split'] for r in done} >= set(args.splits):
+                    runs += [r for r in done if r['split'] in args.splits]
+                    continue
+            wd = osp.join(args.work_dir, method, f'seed{seed}')
+            info = train(cfg, wd, seed, args, start)
+            recs = [record(method, seed, split, cfg,
+                           evaluate(cfg, info['checkpoint'], wd, split, bench, args, start),
+                           info['train_minutes'], bench) for split in args.splits]
+            with open(out + '.tmp', 'w') as f:
+                json.dump(recs, f, indent=1)
+            os.replace(out + '.tmp', out)
+            log(f'{method} seed {seed}: ' + ', '.join(
+                f"{r['split']} mAP {r['mAP']:.3f} NDS {r['NDS']:.3f}" for r in recs), start)
+            runs += recs
+    write_tables(runs, args, start)
+
+
+def write_tables(runs: List[dict], args, start: float) -> None:
+    from distillbev.evaluation.kd_summary import summarize_runs, summary_markdown
+    labels = {m: label for m, (_, label) in METHODS.items()}
+    labels['teacher'] = 'LiDAR teacher (CenterPoint-pillar 0.4 m)'
+    parts = []
+    for split in args.splits:
+        summary = summarize_runs(runs, baseline=next(iter(METHODS)), split=split)
+        parts.append(f'### {split} split\n\n' + summary_markdown(summary, labels))
+    text = '\n\n'.join(parts) + '\n'
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    with open(args.out + '.md', 'w') as f:
+        f.write(text)
+    with open(args.out + '.json', 'w') as f:
+        json.dump(dict(runs=runs), f, indent=1)
+    print('\n' + text, flush=True)
+    log(f'tables in {args.out}.md / .json', start)
+
+
+if __name__ == '__main__':
+    main()
