@@ -8,6 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from distillbev.benchmarking import builders, pool_suite
+from distillbev.benchmarking import timing as probes
+from distillbev.models.view_transforms import bev_pool
+from distillbev.testing import camera_ring, pool_inputs
+
 _spec = importlib.util.spec_from_file_location(
     'benchmark', Path(__file__).parents[2] / 'tools' / 'benchmark.py')
 benchmark = importlib.util.module_from_spec(_spec)
@@ -19,22 +24,22 @@ TINY_POOL = dict(name='tiny', B=1, N=2, D=4, h=2, w=4, C=3,
 
 
 def test_summarize_median_and_spread():
-    s = benchmark.summarize([0.3, 0.1, 0.2, 0.5])
+    s = probes.summarize([0.3, 0.1, 0.2, 0.5])
     assert s['median'] == pytest.approx(0.25)
     assert (s['min'], s['max'], s['iters']) == (0.1, 0.5, 4)
 
 
 def test_time_fn_counts_warmup_and_iters():
     calls = []
-    s = benchmark.time_fn(lambda: calls.append(1), warmup=2, iters=3)
+    s = probes.time_fn(lambda: calls.append(1), warmup=2, iters=3)
     assert len(calls) == 5 and s['iters'] == 3 and len(s['times']) == 3
     assert s['min'] <= s['median'] <= s['max']
     with pytest.raises(ValueError):
-        benchmark.time_fn(lambda: None, 0, 0)
+        probes.time_fn(lambda: None, 0, 0)
 
 
 def test_camera_ring_geometry():
-    rig = benchmark.camera_ring(6, 32, 64)
+    rig = camera_ring(6, 32, 64)
     assert rig['cam2img'].shape == (6, 4, 4) and rig['cam2img'][0, 0, 0] == pytest.approx(50.56)
     # view 1 looks along yaw 60 deg: its optical axis (camera z) in the LiDAR frame
     assert rig['cam2lidar'][1, :3, 2] == pytest.approx([0.5, 3 ** 0.5 / 2, 0.0], abs=1e-6)
@@ -45,11 +50,11 @@ def test_camera_ring_geometry():
 
 
 def test_naive_pool_grad_matches_autograd():
-    feats, geom = benchmark.pool_inputs(**{k: v for k, v in TINY_POOL.items() if k != 'name'})
+    feats, geom = pool_inputs(**{k: v for k, v in TINY_POOL.items() if k != 'name'})
     grad_out = torch.randn(1, 3, 20, 20)
     f = feats.clone().requires_grad_(True)
-    (benchmark.bev_pool(f, geom, TINY_POOL['grid']) * grad_out).sum().backward()
-    ref = benchmark.naive_pool_grad(geom, grad_out, TINY_POOL['grid'])
+    (bev_pool(f, geom, TINY_POOL['grid']) * grad_out).sum().backward()
+    ref = pool_suite.naive_pool_grad(geom, grad_out, TINY_POOL['grid'])
     assert ref.shape == feats.shape
     assert torch.allclose(f.grad, ref, atol=1e-6)
     assert (ref == 0).all(-1).any()  # points outside the grid get no gradient
@@ -69,7 +74,7 @@ def test_bench_bev_pool_rows_are_consistent():
 
 
 def test_distill_row_ratio_and_tables(tmp_path):
-    timing = benchmark.summarize
+    timing = probes.summarize
     row = dict(suite='distill', scale='synthetic', method='cmkd', student='BEVDet',
                teacher='CP', points=10,
                t_student=timing([2.0, 2.2]), t_teacher=timing([0.5]),
@@ -84,11 +89,11 @@ def test_distill_row_ratio_and_tables(tmp_path):
 
 
 def test_memory_monitor_cpu():
-    with benchmark.MemoryMonitor(torch.device('cpu'), interval=0.001) as mem:
+    with probes.MemoryMonitor(torch.device('cpu'), interval=0.001) as mem:
         x = torch.ones(8 * 2**20)  # 32 MiB
         x += 1
     assert mem.kind == 'cpu_peak_rss'
-    assert mem.peak >= benchmark.rss_bytes() - 64 * 2**20 and mem.peak > 0
+    assert mem.peak >= probes.rss_bytes() - 64 * 2**20 and mem.peak > 0
 
 
 def test_main_bev_pool_only_writes_json_and_markdown(tmp_path, monkeypatch):
@@ -106,7 +111,7 @@ def test_distiller_cfg_is_the_method_config():
     """The timed model is the method config's distiller, only without checkpoints."""
     pytest.importorskip('mmcv.ops')
     from mmengine.config import Config
-    model, cfg = benchmark.distiller_cfg('distillbev', 'synthetic')
+    model, cfg = builders.distiller_cfg('distillbev', 'synthetic')
     orig = Config.fromfile(osp.join(benchmark.REPO,
                                     benchmark.METHOD_CFGS[('distillbev', 'synthetic')])).model
     assert model.teacher_ckpt is None and model.allow_random_teacher
@@ -114,7 +119,7 @@ def test_distiller_cfg_is_the_method_config():
     for key in ('teacher', 'student_taps', 'teacher_taps', 'adapters', 'kd_targets',
                 'distill_losses'):
         assert model[key] == orig[key], key
-    assert benchmark.teacher_point_cloud_range(model) == [-25.6, -25.6, -5.0, 25.6, 25.6, 3.0]
+    assert builders.teacher_point_cloud_range(model) == [-25.6, -25.6, -5.0, 25.6, 25.6, 3.0]
     for (method, scale), path in benchmark.METHOD_CFGS.items():
         assert path.startswith(f'configs/{method}/{method}_')
         assert path.endswith('_synthetic-nus-3d.py') == (scale == 'synthetic'), path
@@ -123,17 +128,41 @@ def test_distiller_cfg_is_the_method_config():
 def test_bench_distill_synthetic_one_iteration():
     """Times the synthetic CMKD config and checks ratio/overhead against its timings."""
     pytest.importorskip('mmcv.ops')
-    monkey_points = benchmark.TEACHER_POINTS['synthetic']
-    benchmark.TEACHER_POINTS['synthetic'] = 2000
+    monkey_points = builders.TEACHER_POINTS['synthetic']
+    builders.TEACHER_POINTS['synthetic'] = 2000
     try:
         row, = benchmark.bench_distill(['cmkd'], ['synthetic'], torch.device('cpu'), warmup=0,
                                        iters=dict(synthetic=1))
     finally:
-        benchmark.TEACHER_POINTS['synthetic'] = monkey_points
-    _, cfg = benchmark.distiller_cfg('cmkd', 'synthetic')
+        builders.TEACHER_POINTS['synthetic'] = monkey_points
+    _, cfg = builders.distiller_cfg('cmkd', 'synthetic')
     assert row['kd_losses'] == sorted('distill.' + k for k in cfg.model.distill_losses)
     assert row['method'] == 'cmkd' and row['teacher'] == 'CenterPoint'
     assert row['ratio'] == pytest.approx(row['t_distill']['median'] / row['t_student']['median'])
     assert row['kd_overhead_s'] == pytest.approx(
         row['t_distill']['median'] - row['t_student']['median'] - row['t_teacher']['median'])
     assert row['input'] == '1x6x128x352' and row['points'] == 2000
+
+
+def test_bench_bev_pool_peers_rows():
+    """Every variant is timed in both passes, agrees with the reference and is deterministic."""
+    from distillbev.benchmarking import VARIANTS, bench_bev_pool_peers
+    rows = bench_bev_pool_peers([TINY_POOL], torch.device('cpu'), warmup=0, iters=1)
+    assert [(r['pass'], r['variant']) for r in rows] == [
+        (p, v) for p in ('fwd', 'fwd+bwd') for v in VARIANTS]
+    for r in rows:
+        assert r['max_abs_diff'] < 1e-5 and r['deterministic'], r['variant']
+        assert r['speedup'] == pytest.approx(
+            next(b for b in rows if b['pass'] == r['pass']
+                 and b['variant'] == 'outer+sort_prefix_sum')['t']['median'] / r['t']['median'])
+    table = benchmark.tables(rows)['bev_pool_peers']
+    assert len(table) == 1 + len(rows) and table[1][4] == 'outer+sort_prefix_sum'
+    assert table[1][8] == 'yes'
+
+
+def test_tool_imports_no_private_name():
+    import ast
+    tree = ast.parse((Path(__file__).parents[2] / 'tools' / 'benchmark.py').read_text())
+    names = [a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+             for a in node.names]
+    assert names and not [n for n in names if n.startswith('_')]

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from ...structures.bev_grid import BEVGrid
+from .splat import depth_context_pool, pool_points
 
 GridConfig = Dict[str, Sequence[float]]
 
@@ -36,30 +37,8 @@ def grid_from_config(grid_config: GridConfig) -> Tuple[Tensor, Tensor, Tuple[int
             (grid.num_x, grid.num_y, grid.num_z))
 
 
-class _SortedSegmentSum(torch.autograd.Function):
-    """Sum of consecutive rows that share a key, for rows already sorted by key.
-
-    Forward: cumulative sum (in float64, so the difference of two prefix sums stays exact to fp32
-    precision whatever the number of points) read at segment ends, minus the previous end.
-    Backward: each row gets the gradient of its segment (a gather). Both are deterministic on CPU
-    and CUDA, unlike ``index_add_``/``scatter_add_`` on CUDA.
-    """
-
-    @staticmethod
-    def forward(ctx, feats: Tensor, seg_ids: Tensor, seg_ends: Tensor) -> Tensor:
-        csum = feats.double().cumsum(0)[seg_ends]
-        csum[1:] = csum[1:] - csum[:-1].clone()
-        ctx.save_for_backward(seg_ids)
-        return csum.to(feats.dtype)
-
-    @staticmethod
-    def backward(ctx, grad_out: Tensor):
-        seg_ids, = ctx.saved_tensors
-        return grad_out[seg_ids], None, None
-
-
-def _voxel_ranks(geom: Tensor,
-                 grid_config: GridConfig) -> Tuple[Tensor, Tensor, Tuple[int, int, int]]:
+def voxel_ranks(geom: Tensor,
+                grid_config: GridConfig) -> Tuple[Tensor, Tensor, Tuple[int, int, int]]:
     """Flat cell index ``((b * nz + z) * ny + y) * nx + x`` of every frustum point.
 
     Args:
@@ -92,8 +71,10 @@ def _to_bev(cells: Tensor, batch: int, nx: int, ny: int, nz: int) -> Tensor:
 def bev_pool(feats: Tensor, geom: Tensor, grid_config: GridConfig) -> Tensor:
     """Sum the features of the frustum points that fall in each BEV cell (deterministic).
 
-    Points are sorted by cell (stable sort), then summed per cell with the prefix-sum trick.
-    Pooling runs in fp32 (fp16/bf16 inputs are promoted) and is differentiable w.r.t. ``feats``.
+    The kept points are summed per cell with :func:`~.splat.pool_points` (``index_add`` on CPU,
+    stable sort + prefix sum elsewhere). Pooling runs in fp32 (fp16/bf16 inputs are promoted)
+    and is differentiable w.r.t. ``feats``. A lift-splat view transformer should call
+    :func:`bev_pool_depth` instead, which never builds the (B, N, D, h, w, C) product.
 
     Args:
         feats (Tensor): (B, N, D, h, w, C) features of the frustum points (any leading shape
@@ -109,21 +90,44 @@ def bev_pool(feats: Tensor, geom: Tensor, grid_config: GridConfig) -> Tensor:
     if geom.shape[:-1] != feats.shape[:-1] or geom.shape[-1] != 3:
         raise ValueError(f'bev_pool: geom {tuple(geom.shape)} must be feats '
                          f'{tuple(feats.shape)} with the last dim replaced by 3.')
-    ranks, keep, (nx, ny, nz) = _voxel_ranks(geom, grid_config)
+    ranks, keep, (nx, ny, nz) = voxel_ranks(geom, grid_config)
     flat = feats.reshape(-1, channels)[keep].float()
-    num_cells = batch * nz * ny * nx
-    out = flat.new_zeros(num_cells, channels)
-    if ranks.numel() > 0:
-        ranks, order = torch.sort(ranks, stable=True)
-        flat = flat[order]
-        is_end = torch.ones_like(ranks, dtype=torch.bool)
-        is_end[:-1] = ranks[1:] != ranks[:-1]
-        seg_ends = torch.nonzero(is_end, as_tuple=True)[0]
-        # Segment id of every sorted point: number of segment ends strictly before it.
-        seg_ids = torch.cumsum(is_end.long(), 0) - is_end.long()
-        sums = _SortedSegmentSum.apply(flat, seg_ids, seg_ends)
-        out = out.index_put((ranks[seg_ends], ), sums)  # unique indices: deterministic
-    return _to_bev(out, batch, nx, ny, nz)
+    cells = pool_points(flat, ranks, batch * nz * ny * nx)
+    return _to_bev(cells, batch, nx, ny, nz)
+
+
+def bev_pool_depth(depth: Tensor, context: Tensor, geom: Tensor,
+                   grid_config: GridConfig) -> Tensor:
+    """Lift-splat pooling from depth and context, without the (B, N, D, h, w, C) product.
+
+    Equal to ``bev_pool(depth[..., None] * context[:, :, None], geom, grid_config)``: each
+    frustum point ``(b, n, d, i, j)`` adds ``depth[b, n, d, i, j] * context[b, n, i, j]`` to its
+    cell (BEVPoolv2-style: depth and context are indexed separately). Deterministic;
+    differentiable w.r.t. ``depth`` and ``context``; fp32.
+
+    Args:
+        depth (Tensor): (B, N, D, h, w) depth weights (e.g. softmax probabilities).
+        context (Tensor): (B, N, h, w, C) context features of the pixels.
+        geom (Tensor): (B, N, D, h, w, 3) xyz of the frustum points (augmented LiDAR frame).
+        grid_config (dict): ``x``, ``y``, ``z`` as ``[min, max, step]``.
+
+    Returns:
+        Tensor: (B, C * nz, ny, nx) float32 BEV map, as :func:`bev_pool`.
+    """
+    batch, num_views, num_bins, h, w = depth.shape
+    channels = context.shape[-1]
+    if (tuple(context.shape[:-1]) != (batch, num_views, h, w)
+            or tuple(geom.shape) != (batch, num_views, num_bins, h, w, 3)):
+        raise ValueError(f'bev_pool_depth: depth {tuple(depth.shape)} (B, N, D, h, w) needs '
+                         f'context (B, N, h, w, C) and geom (B, N, D, h, w, 3); got '
+                         f'{tuple(context.shape)} and {tuple(geom.shape)}.')
+    ranks, keep, (nx, ny, nz) = voxel_ranks(geom, grid_config)
+    pixels = torch.arange(batch * num_views * h * w, device=depth.device)
+    pix = pixels.view(batch, num_views, 1, h, w).expand_as(depth).reshape(-1)[keep]
+    weights = depth.reshape(-1)[keep].float()
+    cells = depth_context_pool(weights, context.reshape(-1, channels).float(), ranks, pix,
+                               batch * nz * ny * nx)
+    return _to_bev(cells, batch, nx, ny, nz)
 
 
 def bev_pool_naive(feats: Tensor, geom: Tensor, grid_config: GridConfig) -> Tensor:

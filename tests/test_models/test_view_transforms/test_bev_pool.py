@@ -2,7 +2,9 @@
 import pytest
 import torch
 
-from distillbev.models.view_transforms import bev_cell_of, bev_pool, bev_pool_naive
+from distillbev.benchmarking.pool_peers import VARIANTS
+from distillbev.models.view_transforms import (bev_cell_of, bev_pool, bev_pool_depth,
+                                               bev_pool_naive)
 
 GRID = dict(x=[-2.0, 2.0, 0.5], y=[-1.5, 1.5, 0.5], z=[-1.0, 1.0, 2.0])  # X=8, Y=6, Z=1
 GRID_Z = dict(x=[-2.0, 2.0, 0.5], y=[-1.5, 1.5, 0.5], z=[-1.0, 1.0, 1.0])  # Z=2
@@ -91,3 +93,103 @@ def test_bev_pool_cuda_matches_cpu_and_is_deterministic():
     outs = [bev_pool(feats.cuda(), geom.cuda(), GRID) for _ in range(3)]
     torch.testing.assert_close(outs[0].cpu(), ref, atol=1e-5, rtol=1e-5)
     assert all(torch.equal(outs[0], o) for o in outs[1:])
+
+
+def _lift_inputs(seed, repeat=1):
+    """Depth (B, N, D, h, w) on the simplex, context (B, N, h, w, C) and the points' xyz."""
+    gen = torch.Generator().manual_seed(seed)
+    feats, geom = _random_inputs(seed)
+    feats, geom = feats.repeat(1, 1, repeat, 1, 1, 1), geom.repeat(1, 1, repeat, 1, 1, 1)
+    depth = torch.randn(feats.shape[:-1], generator=gen).softmax(2)
+    context = torch.randn(*feats.shape[:2], *feats.shape[3:], generator=gen)
+    return depth, context, geom
+
+
+def _naive_with_grads(depth, context, geom, grid, weight):
+    """Python-loop pooling of depth x context in float64 and autograd through it."""
+    d = depth.double().requires_grad_(True)
+    c = context.double().requires_grad_(True)
+    out = bev_pool_naive(d.unsqueeze(-1) * c.unsqueeze(2), geom, grid)
+    (out.double() * weight).sum().backward()
+    return out, d.grad.float(), c.grad.float()
+
+
+def _with_grads(pooler, depth, context, geom, grid, weight):
+    d = depth.clone().requires_grad_(True)
+    c = context.clone().requires_grad_(True)
+    out = pooler(d, c, geom, grid)
+    (out * weight).sum().backward()
+    return out, d.grad, c.grad
+
+
+@pytest.mark.parametrize('grid', [GRID, GRID_Z])
+@pytest.mark.parametrize('variant', list(VARIANTS))
+def test_pooling_variants_match_naive_forward_and_gradients(variant, grid):
+    """Library pooling and its benchmarked peers: BEV map and d/d depth, d/d context."""
+    depth, context, geom = _lift_inputs(4, repeat=3)  # several points per cell
+    nz = 1 if grid is GRID else 2
+    weight = torch.randn(2, 5 * nz, 6, 8, generator=torch.Generator().manual_seed(5))
+    ref = _naive_with_grads(depth, context, geom, grid, weight)
+    got = _with_grads(VARIANTS[variant], depth, context, geom, grid, weight)
+    assert got[0].shape == (2, 5 * nz, 6, 8) and got[0].dtype == torch.float32
+    for name, a, b in zip(('bev', 'grad depth', 'grad context'), got, ref):
+        torch.testing.assert_close(a, b.float(), atol=1e-5, rtol=1e-5, msg=name)
+    assert ref[1].abs().sum() > 0 and (ref[1] == 0).any()  # points outside get no gradient
+
+
+@pytest.mark.parametrize('variant', list(VARIANTS))
+def test_pooling_variants_are_deterministic(variant):
+    """Same bits on every run, also with several threads."""
+    depth, context, geom = _lift_inputs(6, repeat=20)
+    weight = torch.randn(2, 5, 6, 8, generator=torch.Generator().manual_seed(7))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        runs = [_with_grads(VARIANTS[variant], depth, context, geom, GRID, weight)
+                for _ in range(3)]
+    finally:
+        torch.set_num_threads(threads)
+    for run in runs[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(runs[0], run))
+
+
+def test_bev_pool_depth_equals_bev_pool_of_the_product():
+    depth, context, geom = _lift_inputs(8)
+    out = bev_pool_depth(depth, context, geom, GRID_Z)
+    ref = bev_pool(depth.unsqueeze(-1) * context.unsqueeze(2), geom, GRID_Z)
+    torch.testing.assert_close(out, ref, atol=1e-6, rtol=1e-6)
+
+
+def test_bev_pool_gradient_matches_naive_autograd():
+    feats, geom = _random_inputs(9)
+    weight = torch.randn(2, 10, 6, 8, generator=torch.Generator().manual_seed(10))
+    f = feats.double().requires_grad_(True)
+    (bev_pool_naive(f, geom, GRID_Z).double() * weight).sum().backward()
+    g = feats.clone().requires_grad_(True)
+    (bev_pool(g, geom, GRID_Z) * weight).sum().backward()
+    torch.testing.assert_close(g.grad, f.grad.float(), atol=1e-5, rtol=1e-5)
+
+
+def test_bev_pool_depth_shape_errors_and_empty():
+    depth, context, geom = _lift_inputs(11)
+    with pytest.raises(ValueError, match='context'):
+        bev_pool_depth(depth, context.transpose(2, 3), geom, GRID)
+    far = torch.full_like(geom, 100.0)
+    d = depth.clone().requires_grad_(True)
+    out = bev_pool_depth(d, context, far, GRID)
+    assert out.shape == (2, 5, 6, 8) and out.abs().sum() == 0
+    out.sum().backward()
+    assert d.grad.abs().sum() == 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_bev_pool_depth_cuda_matches_cpu_and_is_deterministic():
+    depth, context, geom = _lift_inputs(12, repeat=50)
+    weight = torch.randn(2, 5, 6, 8, generator=torch.Generator().manual_seed(13))
+    ref = _with_grads(bev_pool_depth, depth, context, geom, GRID, weight)
+    runs = [_with_grads(bev_pool_depth, depth.cuda(), context.cuda(), geom.cuda(), GRID,
+                        weight.cuda()) for _ in range(3)]
+    for a, b in zip(runs[0], ref):
+        torch.testing.assert_close(a.cpu(), b, atol=1e-5, rtol=1e-5)
+    for run in runs[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(runs[0], run))
