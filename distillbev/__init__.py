@@ -3,18 +3,22 @@
 
 Importing the package (directly, or through
 ``custom_imports = dict(imports=['distillbev'], allow_failed_imports=False)`` in a config)
-checks the OpenMMLab stack, fixes mmengine's checkpoint loading/saving on torch >= 2.6 and
-registers every distillbev module into mmdet3d's registries (``MODELS``, ``TRANSFORMS``, ...).
+checks the OpenMMLab stack, registers every distillbev module into mmdet3d's registries
+(``MODELS``, ``TRANSFORMS``, ...) and applies the few compatibility patches listed in
+:mod:`distillbev.utils.compat` (checkpoint loading/saving on torch >= 2.6, KITTI overlaps without
+CUDA, devkit on all-empty predictions), each of which can be turned off with
+``DISTILLBEV_NO_PATCH``. It changes no stock model: behaviour changes are classes that a config
+names (e.g. ``CenterHeadWithPrior``).
 """
 from .version import __version__
 from .utils.env import check_environment
 
 check_environment()
 
-from .engine.checkpoint import patch_mmengine_checkpointing  # noqa: E402
+from .utils import compat  # noqa: E402
 
-patch_mmengine_checkpointing()
+compat.apply_all()
 
 from . import datasets, engine, evaluation, models  # noqa: E402,F401
 
-__all__ = ['__version__']
+__all__ = ['__version__', 'compat']

@@ -33,7 +33,10 @@ model = dict(
             max_voxels=(16000, 20000))),
     pts_voxel_encoder=dict(voxel_size=voxel_size, point_cloud_range=point_cloud_range),
     pts_middle_encoder=dict(output_shape=grid_size[:2][::-1]),  # (ny, nx)
+    # CenterHead with CenterPoint's heatmap prior (init_bias -2.19), as every teacher here was
+    # trained; the stock CenterHead never sets it (see distillbev/models/dense_heads).
     pts_bbox_head=dict(
+        type='CenterHeadWithPrior',
         bbox_coder=dict(
             pc_range=point_cloud_range[:2], post_center_range=post_center_range,
             voxel_size=voxel_size[:2], out_size_factor=out_size_factor)),

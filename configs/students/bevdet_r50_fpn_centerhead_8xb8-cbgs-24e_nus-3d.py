@@ -53,7 +53,7 @@ model = dict(
     img_bev_encoder_neck=dict(
         type='BEVLSSFPNNeck', in_channels=numC_Trans * 8 + numC_Trans * 2, out_channels=256),
     pts_bbox_head=dict(
-        type='CenterHead',
+        type='CenterHeadWithPrior',  # CenterHead + CenterPoint's heatmap prior (distillbev)
         in_channels=256,
         tasks=[
             dict(num_class=1, class_names=['car']),

@@ -14,8 +14,9 @@
    temporary file in the same directory, flushes it to disk and renames it over the target, so
    the previous checkpoint stays intact until the new one is complete.
 
-Both are applied by :func:`patch_mmengine_checkpointing` when ``distillbev`` is imported (also via
-``custom_imports`` from a stock mmdet3d tool).
+Both are installed by :mod:`distillbev.utils.compat` (patches ``torch_safe_globals`` and
+``mmengine_atomic_save``) when ``distillbev`` is imported, also via ``custom_imports`` from a
+stock mmdet3d tool; ``DISTILLBEV_NO_PATCH`` turns them off. This module only defines them.
 """
 import importlib
 import os
@@ -26,8 +27,10 @@ from typing import Any, List
 
 import numpy as np
 import torch
+from mmengine.runner import checkpoint as _mm_ckpt
 
-_PATCHED = False
+# mmengine's own writer, for remote URIs (captured before distillbev.utils.compat replaces it)
+_MMENGINE_SAVE = _mm_ckpt.save_checkpoint
 
 
 def history_buffer_method(owner: type, name: str) -> Any:
@@ -88,7 +91,7 @@ def atomic_save_checkpoint(checkpoint: dict, filename: str, *args, **kwargs) -> 
         filename (str): target path. Remote URIs (``s3://``...) go to mmengine's own writer.
     """
     if '://' in str(filename):
-        return _ORIGINAL_SAVE(checkpoint, filename, *args, **kwargs)
+        return _MMENGINE_SAVE(checkpoint, filename, *args, **kwargs)
     filename = str(filename)
     dirname = osp.dirname(osp.abspath(filename))
     os.makedirs(dirname, exist_ok=True)
@@ -105,18 +108,4 @@ def atomic_save_checkpoint(checkpoint: dict, filename: str, *args, **kwargs) -> 
         raise
 
 
-_ORIGINAL_SAVE = None
-
-
-def patch_mmengine_checkpointing() -> None:
-    """Register the safe globals and make the Runner save checkpoints atomically (idempotent)."""
-    global _PATCHED, _ORIGINAL_SAVE
-    if _PATCHED:
-        return
-    torch.serialization.add_safe_globals(mmengine_safe_globals())
-    from mmengine.runner import checkpoint as mm_ckpt
-    from mmengine.runner import runner as mm_runner
-    _ORIGINAL_SAVE = mm_ckpt.save_checkpoint
-    mm_ckpt.save_checkpoint = atomic_save_checkpoint
-    mm_runner.save_checkpoint = atomic_save_checkpoint
-    _PATCHED = True
+__all__ = ['atomic_save_checkpoint', 'mmengine_safe_globals', 'history_buffer_method']

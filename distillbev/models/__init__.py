@@ -1,6 +1,3 @@
 # Copyright (c) distillbev contributors. All rights reserved.
-from . import (adapters, distillers, kd_targets, losses, students,  # noqa: F401
-               view_transforms)
-from .utils import patch_centerhead_init
-
-patch_centerhead_init()
+from . import (adapters, dense_heads, distillers, kd_targets, layers,  # noqa: F401
+               losses, pretrainers, students, utils, view_transforms)

@@ -1,4 +1,6 @@
 # Copyright (c) distillbev contributors. All rights reserved.
+from . import compat
 from .env import DistillBEVEnvironmentError, check_environment
+from .geometry import pad_to_4x4
 
-__all__ = ['DistillBEVEnvironmentError', 'check_environment']
+__all__ = ['DistillBEVEnvironmentError', 'check_environment', 'compat', 'pad_to_4x4']

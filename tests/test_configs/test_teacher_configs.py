@@ -30,7 +30,7 @@ def _cells(lo: float, hi: float, size: float) -> int:
 def test_centerpoint_teacher_grid_is_consistent(path):
     cfg = Config.fromfile(path)
     model = cfg.model
-    assert model.type == 'CenterPoint' and model.pts_bbox_head.type == 'CenterHead'
+    assert model.type == 'CenterPoint' and model.pts_bbox_head.type == 'CenterHeadWithPrior'
     pcr = model.data_preprocessor.voxel_layer.point_cloud_range
     voxel = model.data_preprocessor.voxel_layer.voxel_size
     assert model.pts_voxel_encoder.point_cloud_range == pcr

@@ -15,8 +15,8 @@ from typing import List, Tuple
 import numpy as np
 from PIL import Image
 
-from .nuscenes import build_world
 from .render import lidar_directions, render_camera, rot_z, scan_lidar
+from .street import build_world
 from .world import SceneObject
 
 KITTI_NAMES = {'car': 'Car', 'van': 'Van', 'truck': 'Truck', 'pedestrian': 'Pedestrian',

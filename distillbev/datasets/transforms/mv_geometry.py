@@ -16,20 +16,7 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-
-def pad_to_4x4(mat: np.ndarray) -> np.ndarray:
-    """Embed a 3x3 (or 3x4) matrix into the top-left corner of a 4x4 identity.
-
-    Args:
-        mat (np.ndarray): (3, 3), (3, 4) or (4, 4) matrix.
-
-    Returns:
-        np.ndarray: (4, 4) float64 matrix.
-    """
-    mat = np.asarray(mat, dtype=np.float64)
-    out = np.eye(4, dtype=np.float64)
-    out[:mat.shape[0], :mat.shape[1]] = mat
-    return out
+from distillbev.utils.geometry import pad_to_4x4
 
 
 def image_aug_matrix(scale: float,

@@ -7,10 +7,11 @@ wrong overlaps). :func:`rotate_iou_cpu_eval` computes the same quantity exactly 
 rectangle is built with the kernel's corner convention (angle clockwise when positive, the KITTI
 camera-frame BEV), one rectangle is clipped by the four half-planes of the other
 (Sutherland-Hodgman) and the clipped polygon's area is the intersection.
+
+It is installed into mmdet3d on CPU-only machines by the ``kitti_cpu_rotate_iou`` patch of
+:mod:`distillbev.utils.compat`.
 """
 import math
-import sys
-import types
 
 import numba
 import numpy as np
@@ -136,38 +137,4 @@ def rotate_iou_cpu_eval(boxes: np.ndarray, query_boxes: np.ndarray, criterion: i
     return out.astype(np.float32)
 
 
-def install_cpu_rotate_iou(force: bool = False) -> bool:
-    """Make mmdet3d's KITTI evaluation use :func:`rotate_iou_cpu_eval` when CUDA is unavailable.
-
-    ``kitti_utils.eval`` runs ``from .rotate_iou import rotate_iou_gpu_eval`` each time it computes
-    overlaps. The real ``rotate_iou`` module compiles a CUDA kernel at import time (it raises
-    without a CUDA driver, unless numba's CUDA simulator is on), so it is not imported here: if it
-    is already loaded its function is replaced, otherwise a stand-in module holding the CPU
-    function is registered under its name.
-
-    Args:
-        force (bool): Install even when CUDA is available.
-
-    Returns:
-        bool: Whether the CPU function is installed.
-    """
-    if not force:
-        import torch
-        if torch.cuda.is_available():
-            return False
-    try:
-        from mmdet3d.evaluation.functional import kitti_utils
-    except ImportError:  # pragma: no cover - mmdet3d without its evaluation package
-        return False
-    name = kitti_utils.__name__ + '.rotate_iou'
-    module = sys.modules.get(name)
-    if module is None:
-        module = types.ModuleType(name, 'distillbev CPU stand-in for mmdet3d\'s CUDA rotate_iou.')
-        module.__package__ = kitti_utils.__name__
-        sys.modules[name] = module
-        kitti_utils.rotate_iou = module
-    module.rotate_iou_gpu_eval = rotate_iou_cpu_eval
-    kitti_eval = sys.modules.get(kitti_utils.__name__ + '.eval')
-    if kitti_eval is not None and hasattr(kitti_eval, 'rotate_iou_gpu_eval'):
-        kitti_eval.rotate_iou_gpu_eval = rotate_iou_cpu_eval
-    return True
+__all__ = ['rotate_iou_cpu_eval']

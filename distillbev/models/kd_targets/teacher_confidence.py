@@ -1,43 +1,13 @@
 # Copyright (c) distillbev contributors. All rights reserved.
-"""CMKD teacher-confidence weights for response distillation."""
+"""CMKD teacher-confidence weights for response distillation (the math is in
+:func:`distillbev.models.utils.head_outputs.teacher_confidence`)."""
 from typing import Any, Dict, List, Optional
 
 import torch
 from mmdet3d.registry import MODELS
 from torch import Tensor, nn
 
-from .head_utils import task_heatmaps
-
-
-def teacher_confidence(t_preds: Any,
-                       thr: Optional[float] = 0.1,
-                       reduce: str = 'sum',
-                       teacher_is_prob: bool = False) -> List[Tensor]:
-    """Per-task confidence weights of teacher heatmaps (see :class:`TeacherConfidence`).
-
-    Returns:
-        list[Tensor]: per task (B, 1, Y, X) float32 weights (0 where not above ``thr``).
-    """
-    out = []
-    for h in task_heatmaps(t_preds):
-        h = h.detach().float()
-        if reduce == 'sigmoid_sum_logits':
-            if teacher_is_prob:
-                raise ValueError("reduce='sigmoid_sum_logits' needs teacher logits")
-            conf = torch.sigmoid(h.sum(dim=1, keepdim=True))
-        else:
-            p = h if teacher_is_prob else torch.sigmoid(h)
-            if reduce == 'sum':
-                conf = p.sum(dim=1, keepdim=True)
-            elif reduce == 'max':
-                conf = p.amax(dim=1, keepdim=True)
-            else:
-                raise ValueError("reduce must be 'sum', 'max' or 'sigmoid_sum_logits'; "
-                                 f'got {reduce!r}')
-        if thr is not None:
-            conf = conf * (conf > thr).float()
-        out.append(conf)
-    return out
+from ..utils.head_outputs import check_conf_reduce, teacher_confidence
 
 
 @MODELS.register_module()
@@ -61,9 +31,7 @@ class TeacherConfidence(nn.Module):
                  reduce: str = 'sum',
                  teacher_is_prob: bool = False) -> None:
         super().__init__()
-        if reduce not in ('sum', 'max', 'sigmoid_sum_logits'):
-            raise ValueError("reduce must be 'sum', 'max' or 'sigmoid_sum_logits'; "
-                             f'got {reduce!r}')
+        check_conf_reduce(reduce)
         self.thr = thr
         self.reduce = reduce
         self.teacher_is_prob = teacher_is_prob
@@ -84,3 +52,6 @@ class TeacherConfidence(nn.Module):
 
     def extra_repr(self) -> str:
         return f'thr={self.thr}, reduce={self.reduce!r}'
+
+
+__all__ = ['TeacherConfidence', 'teacher_confidence']

@@ -8,7 +8,7 @@ from mmdet3d.registry import MODELS
 from torch import Tensor, nn
 
 from .box_utils import normalize_shapes
-from .head_utils import max_class_prob
+from ..utils.head_outputs import max_class_prob, max_over_tasks
 
 
 @MODELS.register_module()
@@ -65,8 +65,7 @@ class TeacherFPMask(nn.Module):
         """
         t_max = max_class_prob(t_preds, is_prob=self.teacher_is_prob)
         gts = gt_mask if isinstance(gt_mask, (list, tuple)) else [gt_mask]
-        gt_max = torch.cat([g.float().amax(dim=1, keepdim=True) for g in gts],
-                           dim=1).amax(dim=1, keepdim=True)
+        gt_max = max_over_tasks(gts)
         if gt_max.shape[-2:] != t_max.shape[-2:]:
             raise ValueError(f'TeacherFPMask: GT mask {tuple(gt_max.shape)} and teacher heatmap '
                              f'{tuple(t_max.shape)} differ in size; give both on the head grid')

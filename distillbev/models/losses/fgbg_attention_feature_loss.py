@@ -22,7 +22,8 @@ class FGBGAttentionFeatureLoss(nn.Module):
     both (B, C, H, W), and ``d = (S - T)^2`` (``criterion='mse'``):
 
     - spatial attention ``a = H W softmax_hw(mean_c |T| / temp_spatial)`` (B, 1, H, W); with
-      ``attention='teacher_student'`` the mean of the teacher's and the (detached) student's;
+      ``attention='teacher_student'``, ``a = (a_T + a_S) / 2`` with ``a_S`` the same map of the
+      (detached, adapted) student features;
     - channel attention ``c = C softmax_c(mean_hw |T| / temp_channel)`` (B, C, 1, 1);
     - regions: ``FG = fg_mask > 0``; ``FP = (fp_mask > 0) * (1 - FG)``;
       ``BG = (1 - FG) * (1 - FP)``;
@@ -43,7 +44,9 @@ class FGBGAttentionFeatureLoss(nn.Module):
 
     Returned: ``loss_weight * sum_levels (L_fg + L_bg + L_fp + L_sp + L_ch)``. Released
     BEVDepth weights (defaults): fg 6e-3, bg 4e-2, spatial 2.5e-3 on 3 levels, fp 6e-2 on the
-    head level (give ``fp_mask`` only there), channel off, temperatures 0.5.
+    head level (give ``fp_mask`` only there), channel off, temperatures 0.5, and
+    ``attention='teacher_student'`` (the released training scripts average the two attention
+    maps; the default ``'teacher'`` is the repository's single-level config).
 
     Args:
         num_levels (int): number of feature levels (one spatial conv each). Defaults to 1.

@@ -6,7 +6,7 @@ import torch
 from mmdet3d.registry import MODELS
 from torch import Tensor, nn
 
-from ..kd_targets.head_utils import clip_sigmoid, task_heatmaps
+from ..utils.head_outputs import heatmap_prob, max_class_prob, task_heatmaps
 from .utils import check_spatial, no_autocast
 
 
@@ -80,15 +80,12 @@ class HeatmapResponseLoss(nn.Module):
         self.loss_weight = float(loss_weight)
 
     def _student_prob(self, s: Tensor) -> Tensor:
-        s = s.float()
-        return s.clamp(1e-4, 1 - 1e-4) if self.student_is_prob else clip_sigmoid(s)
+        """(B, K, Y, X) student heatmap -> clip-sigmoid probabilities, float32 (keeps the graph)."""
+        return heatmap_prob(s, self.student_is_prob)
 
     def _teacher_prob(self, t: Tensor, clip: bool) -> Tensor:
-        t = t.detach().float()
-        if self.teacher_is_prob:
-            return t.clamp(1e-4, 1 - 1e-4) if clip else t
-        t = t / self.teacher_temperature
-        return clip_sigmoid(t) if clip else torch.sigmoid(t)
+        """(B, K, Y, X) teacher heatmap -> detached probabilities at ``teacher_temperature``."""
+        return heatmap_prob(t.detach(), self.teacher_is_prob, self.teacher_temperature, clip)
 
     def forward(self, s_preds: Any, t_preds: Any, gt_mask: Optional[Tensor] = None) -> Tensor:
         """Loss of a batch.
@@ -129,10 +126,9 @@ class HeatmapResponseLoss(nn.Module):
         return total
 
     def _l1_max_class(self, s_maps, t_maps, gt_mask) -> Tensor:
-        hs = torch.cat([self._student_prob(s).amax(dim=1, keepdim=True) for s in s_maps],
-                       dim=1).amax(dim=1, keepdim=True)
-        ht = torch.cat([self._teacher_prob(t, clip=True).amax(dim=1, keepdim=True)
-                        for t in t_maps], dim=1).amax(dim=1, keepdim=True)
+        hs = max_class_prob(s_maps, self.student_is_prob)
+        ht = max_class_prob([t.detach() for t in t_maps], self.teacher_is_prob,
+                            self.teacher_temperature)
         err = (hs - ht).abs()
         if self.mask == 'none':
             return err.mean()

@@ -7,8 +7,7 @@ import torch.nn.functional as F
 from mmdet3d.registry import MODELS
 from torch import Tensor, nn
 
-from ..kd_targets.head_utils import task_dicts
-from ..kd_targets.teacher_confidence import teacher_confidence
+from ..utils.head_outputs import check_conf_reduce, task_dicts, teacher_confidence
 from .utils import check_spatial, no_autocast
 
 
@@ -21,16 +20,27 @@ class RegressionResponseLoss(nn.Module):
     SmoothL1 (``beta``) or L1; the teacher maps are detached.
 
     ``weighting='teacher_conf'`` — CMKD (Hong et al., "Cross-Modality Knowledge Distillation
-    Network for Monocular 3D Object Detection", ECCV 2022, ``CenterHeadSoft``): per task
+    Network for Monocular 3D Object Detection", ECCV 2022): per task
     ``w = h_t * [h_t > conf_thr]`` with ``h_t = sum_k sigmoid(t_heatmap_k)`` (``conf_reduce``,
-    see ``TeacherConfidence``) and
+    see ``TeacherConfidence``), normalised in one of the two official ways:
+
+    - ``normalize='conf_cells'`` — CMKD-KITTI (``CenterHeadSoft``):
 
         ``L_task = scale * sum_{b,c,y,x} l * w / (C * max(1, N_conf))``,
 
-    N_conf = #cells (over the batch) with ``h_t > conf_thr`` (all cells if ``conf_thr`` is
-    None), i.e. ``scale`` times the mean over the confident cells and channels. The loss is
-    ``loss_weight * sum_task L_task``. CMKD parity (``4 * mean(SmoothL1 * h_t * 8)`` over 8
-    channels): ``scale=32, beta=1``, keys of the KITTI head, weight 1.
+      N_conf = #cells (over the batch) with ``h_t > conf_thr`` (all cells if ``conf_thr`` is
+      None), i.e. ``scale`` times the mean over the confident cells and channels. CMKD parity
+      (``4 * mean(SmoothL1 * h_t * 8)`` over 8 channels): ``scale=32, beta=1``, keys of the
+      KITTI head, weight 1.
+    - ``normalize='head_mean'`` — CMKD-MV (nuScenes, ``CMKD_BEVDet``): each regression head
+      ``r`` (C_r channels) is averaged on its own over all its elements, without a threshold
+      (``conf_thr=None``, ``conf_reduce='sigmoid_sum_logits'``):
+
+        ``L_task = scale * sum_r mean_{b,c,y,x}(l_r * w)`` (the mean divides by B C_r Y X).
+
+      CMKD-MV: ``scale=1``, weight 50.
+
+    The loss is ``loss_weight * sum_task L_task``.
 
     ``weighting='gt_gaussian'`` — UniDistill (Zhou et al., "UniDistill: A Universal
     Cross-Modality Knowledge Distillation Framework for 3D Object Detection in Bird's-Eye View",
@@ -50,6 +60,8 @@ class RegressionResponseLoss(nn.Module):
         weighting (str): ``'teacher_conf'``, ``'gt_gaussian'`` or ``'none'``.
         conf_thr (float, optional): teacher-confidence threshold. Defaults to 0.1.
         conf_reduce (str): ``'sum'``, ``'max'`` or ``'sigmoid_sum_logits'``. Defaults to 'sum'.
+        normalize (str): ``'conf_cells'`` (CMKD-KITTI) or ``'head_mean'`` (CMKD-MV); only for
+            ``weighting='teacher_conf'``. Defaults to 'conf_cells'.
         scale (float): constant multiplier (CMKD parity 4 * C). Defaults to 1.0.
         teacher_is_prob (bool): teacher heatmaps are probabilities. Defaults to False.
         loss_weight (float): multiplier of the result. Defaults to 1.0.
@@ -62,6 +74,7 @@ class RegressionResponseLoss(nn.Module):
                  weighting: str = 'teacher_conf',
                  conf_thr: Optional[float] = 0.1,
                  conf_reduce: str = 'sum',
+                 normalize: str = 'conf_cells',
                  scale: float = 1.0,
                  teacher_is_prob: bool = False,
                  loss_weight: float = 1.0) -> None:
@@ -71,9 +84,14 @@ class RegressionResponseLoss(nn.Module):
         if weighting not in ('teacher_conf', 'gt_gaussian', 'none'):
             raise ValueError("weighting must be 'teacher_conf', 'gt_gaussian' or 'none'; "
                              f'got {weighting!r}')
-        if conf_reduce not in ('sum', 'max', 'sigmoid_sum_logits'):
-            raise ValueError("conf_reduce must be 'sum', 'max' or 'sigmoid_sum_logits'; "
-                             f'got {conf_reduce!r}')
+        check_conf_reduce(conf_reduce)
+        if normalize not in ('conf_cells', 'head_mean'):
+            raise ValueError("normalize must be 'conf_cells' (CMKD-KITTI) or 'head_mean' "
+                             f'(CMKD-MV); got {normalize!r}')
+        if normalize == 'head_mean' and weighting != 'teacher_conf':
+            raise ValueError(f"normalize='head_mean' is the CMKD-MV normaliser of "
+                             f"weighting='teacher_conf'; with weighting={weighting!r} leave "
+                             "normalize='conf_cells' (the default)")
         if len(keys) == 0:
             raise ValueError('keys must name at least one regression map')
         self.keys = tuple(keys)
@@ -82,6 +100,7 @@ class RegressionResponseLoss(nn.Module):
         self.weighting = weighting
         self.conf_thr = conf_thr
         self.conf_reduce = conf_reduce
+        self.normalize = normalize
         self.scale = float(scale)
         self.teacher_is_prob = teacher_is_prob
         self.loss_weight = float(loss_weight)
@@ -130,21 +149,38 @@ class RegressionResponseLoss(nn.Module):
             errs = [self._err(self._cat(s, 'student'), self._cat(t, 'teacher').detach())
                     for s, t in zip(s_dicts, t_dicts)]
             if self.weighting == 'teacher_conf':
-                loss = self._teacher_conf(errs, t_dicts, weight)
+                sizes = [[s[k].shape[1] for k in self.keys] for s in s_dicts]
+                loss = self._teacher_conf(errs, sizes, t_dicts, weight)
             else:
                 loss = self._gaussian(errs, gt_mask)
         return loss * self.loss_weight
 
-    def _teacher_conf(self, errs, t_dicts, weight) -> Tensor:
+    def _teacher_conf(self, errs: List[Tensor], sizes: List[List[int]], t_dicts: List[dict],
+                      weight: Optional[List[Tensor]]) -> Tensor:
+        """Confidence-weighted sum over tasks (before ``loss_weight``).
+
+        Args:
+            errs (list[Tensor]): per task (B, C, Y, X) element-wise errors, the ``keys`` maps
+                concatenated along C.
+            sizes (list[list[int]]): per task the channels of each key (they sum to C).
+            t_dicts (list[dict]): teacher outputs (``heatmap`` for the weights).
+            weight (list[Tensor], optional): per task (B, 1, Y, X) weights; computed if None.
+
+        Returns:
+            Tensor: scalar float32.
+        """
         if weight is None:
             weight = teacher_confidence(t_dicts, self.conf_thr, self.conf_reduce,
                                         self.teacher_is_prob)
         if len(weight) != len(errs):
             raise ValueError(f'{len(weight)} confidence maps for {len(errs)} tasks')
         total = errs[0].new_zeros(())
-        for e, w in zip(errs, weight):
+        for i, (e, w) in enumerate(zip(errs, weight)):
             check_spatial(w, e, 'RegressionResponseLoss weight')
             w = w.detach().float()
+            if self.normalize == 'head_mean':
+                total = total + sum((part * w).mean() for part in e.split(sizes[i], dim=1))
+                continue
             if self.conf_thr is None:
                 count = e.new_tensor(float(w.numel()))
             else:
@@ -165,4 +201,4 @@ class RegressionResponseLoss(nn.Module):
 
     def extra_repr(self) -> str:
         return (f'keys={self.keys}, criterion={self.criterion!r}, weighting={self.weighting!r}, '
-                f'conf_thr={self.conf_thr}, scale={self.scale}, loss_weight={self.loss_weight}')
+                f'conf_thr={self.conf_thr}, normalize={self.normalize!r}, scale={self.scale}, loss_weight={self.loss_weight}')

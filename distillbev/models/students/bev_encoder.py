@@ -8,7 +8,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmdet3d.registry import MODELS
-from ..view_transforms.depth_net import ResBlock2d
+from ..layers import ResBlock2d
 
 
 def _conv_bn_relu(in_channels: int, out_channels: int, kernel: int = 3) -> List[nn.Module]:

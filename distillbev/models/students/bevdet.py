@@ -16,7 +16,7 @@ from torch import Tensor
 from mmdet3d.models.detectors.base import Base3DDetector
 from mmdet3d.registry import MODELS
 from mmdet3d.structures import Det3DDataSample
-from ..view_transforms.frustum import pad_to_4x4
+from ...utils.geometry import pad_to_4x4
 
 
 def _stack_meta(metas: Sequence[dict], key: str, device: torch.device,

@@ -13,6 +13,10 @@ from typing import Sequence, Tuple
 import torch
 from torch import Tensor
 
+from distillbev.utils.geometry import pad_to_4x4
+
+__all__ = ['depth_bins', 'create_frustum', 'frustum_to_lidar', 'pad_to_4x4']
+
 
 def depth_bins(depth_cfg: Sequence[float]) -> Tensor:
     """Depths of the frustum planes, BEVDet style: ``d_min + k * step`` for ``k < D``.
@@ -83,15 +87,3 @@ def frustum_to_lidar(frustum: Tensor, cam2img: Tensor, cam2lidar: Tensor,
     combine = cam2lidar_aug @ torch.inverse(cam2img)  # (B, N, 4, 4)
     pts = torch.einsum('bnij,bndhwj->bndhwi', combine, pts)
     return pts[..., :3].float()
-
-
-def pad_to_4x4(mat: Tensor) -> Tensor:
-    """Pad (..., 3, 3) matrices to (..., 4, 4) homogeneous ones; (..., 4, 4) pass through."""
-    if mat.shape[-2:] == (4, 4):
-        return mat
-    if mat.shape[-2:] != (3, 3):
-        raise ValueError(f'expected (..., 3, 3) or (..., 4, 4) matrices, got {tuple(mat.shape)}')
-    out = torch.zeros(*mat.shape[:-2], 4, 4, dtype=mat.dtype, device=mat.device)
-    out[..., :3, :3] = mat
-    out[..., 3, 3] = 1
-    return out

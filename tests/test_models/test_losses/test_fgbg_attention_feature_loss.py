@@ -115,3 +115,32 @@ def test_autocast_bf16_and_gradients():
     out.backward()
     assert sb.grad is not None and sb.grad.abs().sum() > 0 and tb.grad is None
     assert loss.spatial_convs[0].weight.grad is not None  # the learned 3x3 conv trains
+
+
+def test_teacher_student_attention_averages_the_two_maps():
+    # one channel, two cells: |T| = (1, 0), |S| = (0, 1) -> a_t = 2 softmax([2, 0]) and
+    # a_s = 2 softmax([0, 2]), so (a_t + a_s) / 2 = (1, 1) exactly; d = (1, 1), FG = cell 0
+    t = torch.tensor([[[[1.0, 0.0]]]])
+    s = torch.tensor([[[[0.0, 1.0]]]])
+    fg = torch.tensor([[[[1.0, 0.0]]]])
+    kw = dict(fg_weight=1.0, bg_weight=0.0, spatial_weight=0.0)
+    both = FGBGAttentionFeatureLoss(attention='teacher_student', **kw)
+    assert both(s, t, fg).item() == pytest.approx(1.0, rel=1e-6)
+    e2 = math.exp(2.0)
+    teacher = FGBGAttentionFeatureLoss(**kw)
+    assert teacher(s, t, fg).item() == pytest.approx(2 * e2 / (e2 + 1), rel=1e-6)
+
+
+@pytest.mark.parametrize('name', [
+    'distillbev_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d',
+    'distillbev_bevdepth-r50_centerpoint-pillar02_8xb8-cbgs-24e_nus-3d'])
+def test_distillbev_configs_average_teacher_and_student_attention(name):
+    import os.path as osp
+
+    from mmengine.config import Config
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    cfg = Config.fromfile(osp.join(root, 'configs', 'distillbev', name + '.py'))
+    losses = [v for v in cfg.model.distill_losses.values()
+              if v.type == 'FGBGAttentionFeatureLoss']
+    assert len(losses) == 3
+    assert all(v.attention == 'teacher_student' for v in losses)

@@ -95,3 +95,40 @@ def test_autocast_bf16_and_gradients(weighting):
     assert loss.item() == pytest.approx(ref.item(), rel=2e-2)
     loss.backward()
     assert sb['reg'].grad is not None and all(v.grad is None for v in tb.values())
+
+
+def test_cmkd_mv_head_mean_by_hand():
+    """CMKD-MV (nuScenes): per regression head, the mean over all its elements of
+    SmoothL1 x sigmoid(sum of teacher logits), no threshold, summed over heads and tasks."""
+    s, t = cmkd_case()
+    w0, w1 = 0.5, 1 / (1 + math.exp(20.0))  # sigmoid(0 + 0), sigmoid(-10 - 10)
+    reg = (sl1(0.5) * w0 + sl1(2.0) * w0 + 2 * sl1(3.0) * w1) / 4  # (B, 2, 1, 2): 4 elements
+    height = (sl1(-1.0) * w0 + sl1(3.0) * w1) / 2  # (B, 1, 1, 2): 2 elements
+    loss = RegressionResponseLoss(keys=KEYS, conf_reduce='sigmoid_sum_logits', conf_thr=None,
+                                  normalize='head_mean', loss_weight=50.0)
+    assert loss([s], [t]).item() == pytest.approx(50.0 * (reg + height), rel=1e-6)
+    assert loss([s, s], [t, t]).item() == pytest.approx(100.0 * (reg + height), rel=1e-6)
+    # the CMKD-KITTI normaliser is still the default: sum / (C x #cells) here (no threshold)
+    kitti = RegressionResponseLoss(keys=KEYS, conf_reduce='sigmoid_sum_logits', conf_thr=None)
+    cells = (sl1(0.5) + sl1(2.0) + sl1(-1.0)) * w0 + 3 * sl1(3.0) * w1
+    assert kitti([s], [t]).item() == pytest.approx(cells / (3 * 2), rel=1e-6)
+
+
+def test_normalize_is_checked_at_build_time():
+    with pytest.raises(ValueError, match="'conf_cells' \\(CMKD-KITTI\\) or 'head_mean'"):
+        RegressionResponseLoss(normalize='mean')
+    with pytest.raises(ValueError, match="weighting='gt_gaussian'"):
+        RegressionResponseLoss(weighting='gt_gaussian', normalize='head_mean')
+
+
+@pytest.mark.parametrize('name', ['cmkd_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d',
+                                  'cmkd_bevdet-r50_centerpoint-voxel01_8xb8-cbgs-24e_nus-3d'])
+def test_nuscenes_cmkd_configs_use_the_cmkd_mv_normaliser(name):
+    import os.path as osp
+
+    from mmengine.config import Config
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    cfg = Config.fromfile(osp.join(root, 'configs', 'cmkd', name + '.py'))
+    reg = cfg.model.distill_losses.loss_reg
+    assert reg.type == 'RegressionResponseLoss' and reg.normalize == 'head_mean'
+    assert reg.conf_thr is None and reg.conf_reduce == 'sigmoid_sum_logits'

@@ -43,7 +43,7 @@ def tiny_cfg(depth=False):
         img_bev_encoder_neck=dict(type='BEVLSSFPNNeck', in_channels=2 * C + 8 * C,
                                   out_channels=16),
         pts_bbox_head=dict(
-            type='CenterHead', in_channels=16,
+            type='CenterHeadWithPrior', in_channels=16,
             tasks=[dict(num_class=1, class_names=['car']),
                    dict(num_class=1, class_names=['pedestrian'])],
             common_heads=dict(reg=(2, 2), height=(1, 2), dim=(3, 2), rot=(2, 2), vel=(2, 2)),

@@ -1,0 +1,5 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+"""Dense heads that our configs name explicitly (stock heads stay untouched)."""
+from .center_head_with_prior import CenterHeadWithPrior
+
+__all__ = ['CenterHeadWithPrior']
