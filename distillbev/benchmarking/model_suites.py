@@ -96,7 +96,7 @@ def bench_distill(methods: Sequence[str], scales: Sequence[str], device: torch.d
                                 for i in range(batch)]
 
             def teacher_fwd():
-                return model._teacher_features(inputs, samples)
+                return model.teacher_features(inputs, samples)
 
             t_student = timed_with_memory(train_step_fn(student, inputs, samples), warmup,
                                           iters[scale], device)
