@@ -19,5 +19,6 @@ model = dict(
         loss_reg=dict(
             type='RegressionResponseLoss', keys=('reg', 'height', 'dim', 'rot', 'vel'),
             criterion='smooth_l1', weighting='teacher_conf', conf_reduce='sigmoid_sum_logits',
+            conf_thr=None, normalize='head_mean',  # CMKD-MV: per-head mean, no threshold
             loss_weight=50.0, inputs=dict(s_preds='student.heads', t_preds='teacher.heads'))),
     inherit_from_teacher=['pts_bbox_head.task_heads'])

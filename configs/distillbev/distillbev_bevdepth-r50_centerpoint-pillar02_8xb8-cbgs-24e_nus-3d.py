@@ -12,7 +12,10 @@
 # The student inherits the teacher's CenterHead task heads.
 _base_ = ['../_base_/distillers/bevdepth-r50_centerpoint-pillar02_nus.py']
 
-fgd_weights = dict(fg_weight=6e-3, bg_weight=4e-2, spatial_weight=2.5e-3, temp_spatial=0.5)
+# attention='teacher_student': the released training scripts average the teacher's and the
+# student's spatial attention (the repository's default config uses the teacher's alone).
+fgd_weights = dict(fg_weight=6e-3, bg_weight=4e-2, spatial_weight=2.5e-3, temp_spatial=0.5,
+                   attention='teacher_student')
 
 model = dict(
     student_taps=dict(
