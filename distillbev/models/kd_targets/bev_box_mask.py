@@ -37,7 +37,8 @@ class BEVBoxMask(nn.Module):
       to get that, see ``FGBGAttentionFeatureLoss``); else 1.
 
     Args:
-        grid (BEVGrid | dict): the BEV grid (or ``BEVGrid`` kwargs).
+        grid (BEVGrid | dict): the BEV grid (or ``BEVGrid`` kwargs). Inside
+            ``CrossModalDistiller`` leave it out: the distiller gives the student head's grid.
         mode (str): ``'binary'`` or ``'gaussian'``. Defaults to ``'binary'``.
         scale (str): ``'none'``, ``'sqrt_area'`` or ``'avg'``. Defaults to ``'sqrt_area'``.
         bg_norm (bool): return ``1 / N_bg`` as ``bg_scale``. Defaults to True.
@@ -48,7 +49,9 @@ class BEVBoxMask(nn.Module):
         class_ids (Sequence[int], optional): keep only boxes with these labels (needs
             ``gt_labels_3d``). Defaults to None (all boxes).
         out_shapes (Sequence, optional): default output resolution(s), ``(Y, X)`` or a list of
-            them (one per feature level); the grid's range is kept, the cell size adapted.
+            them (one per feature level); the grid's range is kept, the cell size adapted. In a
+            distiller, prefer ``inputs=dict(shape=['teacher.<level>.hw', ...])``: the sizes
+            then follow the tapped maps.
     """
 
     def __init__(self,

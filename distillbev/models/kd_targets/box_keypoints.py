@@ -26,7 +26,8 @@ class BoxKeypoints(nn.Module):
 
     Args:
         grid (BEVGrid | dict): the BEV grid of the maps to be sampled (range matters; the
-            normalised coordinates do not depend on the resolution).
+            normalised coordinates do not depend on the resolution). Inside
+            ``CrossModalDistiller`` leave it out: the distiller gives the student head's grid.
         align_corners (bool): the ``align_corners`` the loss will pass to ``grid_sample``.
             Defaults to False (UniDistill).
         drop_out_of_range (bool): mark boxes whose centre is outside the grid invalid.
