@@ -11,15 +11,14 @@ fp32 (autocast off), recording the teacher taps, and the early exit (the tap rec
 :class:`~.taps.TapsComplete` once every tap fired; it is caught here and nowhere else). A
 subclass only implements :meth:`TeacherRunner.forward`.
 
-=========================== ======================================= =========================
-runner                      forward                                 legacy ``teacher_forward``
-=========================== ======================================= =========================
-TeacherFeatureRunner        ``extract_feat``                        ``'extract_feat'``
-TeacherFeatureHeadRunner    ``extract_feat`` + the head             ``'extract_feat+head'``
-TeacherTensorRunner         ``_forward`` (the teacher's tensor mode) ``'tensor'``
-TeacherDepthImageRunner     image-input ``extract_feat`` [+ head];  (new)
-                            input ``imgs`` <- batch ``depth_imgs``
-=========================== ======================================= =========================
+- ``TeacherFeatureRunner``: ``extract_feat`` (legacy ``teacher_forward='extract_feat'``);
+- ``TeacherFeatureHeadRunner``: ``extract_feat`` + the head (legacy ``'extract_feat+head'``);
+- ``TeacherTensorRunner``: the teacher's ``_forward`` (legacy ``'tensor'``);
+- ``TeacherDepthImageRunner``: image-input ``extract_feat`` [+ head], ``imgs`` <- the batch's
+  ``depth_imgs``, never voxelises (MonoDistill-style depth-image teachers);
+- voxelising: every runner voxelises the mapped ``points`` with the teacher's own data
+  preprocessor when that preprocessor voxelizes (``voxelize='auto'``; ``True`` / ``False`` force
+  it), so LiDAR teachers need no voxel layer in the student's config.
 """
 import contextlib
 from typing import Any, Dict, Optional, Sequence, Union
