@@ -179,8 +179,6 @@ class CrossModalDistiller(Base3DDetector):
         """Teacher tap values for a batch (its runner: ``no_grad``, fp32, early exit)."""
         return self.teacher_runner(self.teacher, self.teacher_recorder, inputs, data_samples)
 
-    _teacher_features = teacher_features  # the name before teacher runners (benchmarks)
-
     def predict(self, batch_inputs_dict: dict, batch_data_samples: SampleList,
                 **kwargs) -> SampleList:
         """The student's predictions (the teacher does not run)."""
