@@ -164,8 +164,9 @@ def add_vocabulary(tabs: Tables, out_dir: str) -> VocabTokens:
 
 @dataclass
 class SceneIds:
-    """Identifiers of one scene: ``version``, its index ``sidx``, ``logfile`` (file-name prefix),
-    ``log_token``, ``scene_token``, ``calib`` (channel -> calibrated-sensor token) and ``sample_tokens``."""
+    """Identifiers of one scene: ``version``, its index ``sidx``, ``logfile`` (file-name
+    prefix), ``log_token``, ``scene_token``, ``calib`` (channel -> calibrated-sensor token) and
+    ``sample_tokens``."""
     version: str
     sidx: int
     logfile: str

@@ -2,6 +2,7 @@
 """Knowledge-distillation losses, one per file, each citing its paper."""
 from .fgbg_attention_feature_loss import FGBGAttentionFeatureLoss
 from .heatmap_response_loss import HeatmapResponseLoss
+from .keypoint_box_base import KeypointBoxLoss
 from .keypoint_feature_loss import KeypointFeatureLoss
 from .keypoint_relation_loss import KeypointRelationLoss
 from .masked_feature_mimic_loss import MaskedFeatureMimicLoss
@@ -9,5 +10,5 @@ from .regression_response_loss import RegressionResponseLoss
 
 __all__ = [
     'MaskedFeatureMimicLoss', 'HeatmapResponseLoss', 'RegressionResponseLoss',
-    'KeypointFeatureLoss', 'KeypointRelationLoss', 'FGBGAttentionFeatureLoss'
+    'KeypointFeatureLoss', 'KeypointRelationLoss', 'FGBGAttentionFeatureLoss', 'KeypointBoxLoss'
 ]

@@ -1,16 +1,15 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """UniDistill feature distillation at the 9 BEV keypoints of each GT box."""
-from typing import Optional
-
 import torch.nn.functional as F
 from mmdet3d.registry import MODELS
-from torch import Tensor, nn
+from torch import Tensor
 
-from .utils import check_layout, check_same_shape, keypoint_box_loss, sample_points
+from .keypoint_box_base import KeypointBoxLoss
+from .utils import sample_points
 
 
 @MODELS.register_module()
-class KeypointFeatureLoss(nn.Module):
+class KeypointFeatureLoss(KeypointBoxLoss):
     """Feature imitation at box keypoints.
 
     UniDistill (Zhou et al., "UniDistill: A Universal Cross-Modality Knowledge Distillation
@@ -34,53 +33,20 @@ class KeypointFeatureLoss(nn.Module):
         loss_weight (float): multiplier of the result. Defaults to 100.0.
     """
 
-    def __init__(self,
-                 criterion: str = 'l1',
-                 align_corners: bool = False,
-                 layout: str = 'yx',
-                 sync_normalizer: bool = True,
-                 loss_weight: float = 100.0) -> None:
-        super().__init__()
-        if criterion not in ('l1', 'mse', 'smooth_l1'):
-            raise ValueError(f"criterion must be 'l1', 'mse' or 'smooth_l1'; got {criterion!r}")
-        check_layout(layout)
-        self.criterion = criterion
-        self.align_corners = align_corners
-        self.layout = layout
-        self.sync_normalizer = sync_normalizer
-        self.loss_weight = float(loss_weight)
+    criteria = ('l1', 'mse', 'smooth_l1')
+    default_loss_weight = 100.0
 
-    def forward(self,
-                s_feat: Tensor,
-                t_feat: Tensor,
-                keypoints: Tensor,
-                valid: Optional[Tensor] = None) -> Tensor:
-        """Loss of a batch.
-
-        Args:
-            s_feat (Tensor): (B, C, Y, X) student BEV features.
-            t_feat (Tensor): (B, C, Y, X) teacher BEV features.
-            keypoints (Tensor): (B, M, P, 2) normalised (x, y) sampling points.
-            valid (Tensor, optional): (B, M) bool; all True if None.
-
-        Returns:
-            Tensor: scalar float32, already multiplied by ``loss_weight``.
-        """
-        check_same_shape(s_feat, t_feat, 'KeypointFeatureLoss')
-
-        def per_box() -> Tensor:
-            fs = sample_points(s_feat, keypoints, self.align_corners, self.layout)
-            ft = sample_points(t_feat.detach(), keypoints, self.align_corners, self.layout)
-            if self.criterion == 'l1':
-                err = (fs - ft).abs()
-            elif self.criterion == 'mse':
-                err = (fs - ft) ** 2
-            else:
-                err = F.smooth_l1_loss(fs, ft, reduction='none')
-            return err.mean(dim=(1, 3))  # (B, C, M, P) -> (B, M)
-
-        loss = keypoint_box_loss(s_feat, keypoints, valid, per_box, self.sync_normalizer)
-        return loss * self.loss_weight
+    def per_box(self, s_feat: Tensor, t_feat: Tensor, keypoints: Tensor) -> Tensor:
+        """Mean over channels and keypoints of the error of the sampled features: (B, M)."""
+        fs = sample_points(s_feat, keypoints, self.align_corners, self.layout)
+        ft = sample_points(t_feat, keypoints, self.align_corners, self.layout)
+        if self.criterion == 'l1':
+            err = (fs - ft).abs()
+        elif self.criterion == 'mse':
+            err = (fs - ft) ** 2
+        else:
+            err = F.smooth_l1_loss(fs, ft, reduction='none')
+        return err.mean(dim=(1, 3))  # (B, C, M, P) -> (B, M)
 
     def extra_repr(self) -> str:
         return (f'criterion={self.criterion!r}, align_corners={self.align_corners}, '

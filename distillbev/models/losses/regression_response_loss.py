@@ -201,4 +201,5 @@ class RegressionResponseLoss(nn.Module):
 
     def extra_repr(self) -> str:
         return (f'keys={self.keys}, criterion={self.criterion!r}, weighting={self.weighting!r}, '
-                f'conf_thr={self.conf_thr}, normalize={self.normalize!r}, scale={self.scale}, loss_weight={self.loss_weight}')
+                f'conf_thr={self.conf_thr}, normalize={self.normalize!r}, scale={self.scale}, '
+                f'loss_weight={self.loss_weight}')
