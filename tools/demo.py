@@ -25,7 +25,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import mmengine
 
@@ -33,17 +33,62 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
 CFG = osp.join(REPO, 'configs')
 
-TEACHER_CFG = 'centerpoint/centerpoint_pillar04_second_secfpn_1xb4-cyclic-16e_synthetic-nus-3d.py'
-STUDENT_CFG = 'students/bevdet_r18_fpn_centerhead_1xb4-12e_synthetic-nus-3d.py'
-METHODS = {
-    'baseline': STUDENT_CFG,
-    'cmkd': 'cmkd/cmkd_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d.py',
-    'unidistill': 'unidistill/unidistill_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d.py',
-    'distillbev': 'distillbev/distillbev_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d.py',
-}
-CLASSES = ['car', 'truck', 'bus', 'trailer', 'construction_vehicle', 'pedestrian', 'motorcycle',
-           'bicycle', 'traffic_cone', 'barrier']
+# The stages: (name, config under configs/). 'baseline' is the student without KD: it gives the
+# student config every other student is evaluated with, its class names and its schedule; the
+# KD configs give the teacher config (their ``model.teacher``).
+STAGES = [
+    ('baseline', 'students/bevdet_r18_fpn_centerhead_1xb4-12e_synthetic-nus-3d.py'),
+    ('cmkd', 'cmkd/cmkd_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d.py'),
+    ('unidistill',
+     'unidistill/unidistill_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d.py'),
+    ('distillbev',
+     'distillbev/distillbev_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d.py'),
+]
+METHODS = dict(STAGES)
+TEACHER_LABEL = 'LiDAR teacher (CenterPoint-pillar)'
 METRIC_PREFIX = 'NuScenes metric/pred_instances_3d_NuScenes/'
+
+
+def load_config(cfg: str) -> mmengine.Config:
+    """A config under ``configs/`` (or an absolute path), without importing its modules."""
+    return mmengine.Config.fromfile(osp.join(CFG, cfg), import_custom_modules=False)
+
+
+def teacher_config() -> str:
+    """The teacher config of the KD stages (``model.teacher``; they must agree)."""
+    teachers = {osp.normpath(load_config(cfg).model.teacher)
+                for name, cfg in STAGES if name != 'baseline'}
+    if len(teachers) != 1:
+        raise SystemExit(f'[demo] the KD configs name different teachers: {sorted(teachers)}')
+    return teachers.pop()
+
+
+def student_label(cfg: mmengine.Config) -> str:
+    """``<detector>-R<depth>`` of a student config, e.g. ``BEVDet-R18``."""
+    return f'{cfg.model.type}-R{cfg.model.img_backbone.depth}'
+
+
+def schedule_options(cfg: mmengine.Config, epochs: int) -> List[str]:
+    """``--cfg-options`` that fit the config's epoch-based schedule to ``epochs`` epochs.
+
+    ``train_cfg.max_epochs``; every epoch-based ``param_scheduler`` entry (found by its fields,
+    not its position) ends at ``epochs`` and has its milestones scaled by
+    ``epochs / max_epochs`` (rounded, at least 1). Iteration-based entries (warm-up) stay.
+    """
+    max_epochs = cfg.train_cfg.max_epochs
+    opts = [f'train_cfg.max_epochs={epochs}']
+    schedulers = cfg.param_scheduler
+    schedulers = schedulers if isinstance(schedulers, (list, tuple)) else [schedulers]
+    for i, sched in enumerate(schedulers):
+        if not sched.get('by_epoch', True):
+            continue
+        if 'end' in sched:
+            opts.append(f'param_scheduler.{i}.end={epochs}')
+        if 'milestones' in sched:
+            milestones = sorted({max(1, round(m * epochs / max_epochs))
+                                 for m in sched.milestones})
+            opts.append(f'param_scheduler.{i}.milestones={milestones}'.replace(' ', ''))
+    return opts
 
 
 def log(msg: str, start: float) -> None:
@@ -82,18 +127,14 @@ def train(name: str, cfg: str, work_dir: str, epochs: Optional[int], start: floa
           extra: List[str]) -> Dict[str, float]:
     """Train ``cfg`` unless ``work_dir`` holds its final checkpoint; return timing info.
 
-    ``epochs`` shortens the students' step schedule (LinearLR warm-up, then MultiStepLR with
-    decays at 75 % and 92 % of the run, as their 12-epoch configs); None keeps the config's.
+    ``epochs`` shortens the config's epoch-based schedule (:func:`schedule_options`); None
+    keeps it.
     """
     done = osp.join(work_dir, 'train_done.json')
     if osp.exists(done):
         log(f'{name}: trained already ({osp.relpath(work_dir, REPO)})', start)
         return json.load(open(done))
-    schedule = []
-    if epochs is not None:
-        milestones = sorted({max(1, round(0.75 * epochs)), max(1, round(0.92 * epochs))})
-        schedule = [f'train_cfg.max_epochs={epochs}', f'param_scheduler.1.end={epochs}',
-                    f'param_scheduler.1.milestones={milestones}'.replace(' ', '')]
+    schedule = [] if epochs is None else schedule_options(load_config(cfg), epochs)
     log(f'{name}: training ({epochs or "config"} epochs)', start)
     # no validation during training: every model is evaluated once, by tools/test.py, below
     cmd = [sys.executable, osp.join(TOOLS, 'train.py'), osp.join(CFG, cfg), '--work-dir', work_dir,
@@ -118,18 +159,20 @@ def evaluate(name: str, cfg: str, ckpt: str, work_dir: str, start: float,
     return json.load(open(out))
 
 
-def summarise(metrics: Dict[str, float]) -> Dict[str, float]:
+def summarise(metrics: Dict[str, float], classes: Sequence[str]) -> Dict[str, float]:
+    """mAP, NDS and the per-class AP (mean over the distance thresholds) of a metrics dict."""
     row = dict(mAP=metrics.get(METRIC_PREFIX + 'mAP', float('nan')),
                NDS=metrics.get(METRIC_PREFIX + 'NDS', float('nan')))
-    for cls in CLASSES:
+    for cls in classes:
         aps = [metrics[k] for k in metrics
                if k.startswith(f'{METRIC_PREFIX}{cls}_AP_dist_')]
         row[cls] = sum(aps) / len(aps) if aps else float('nan')
     return row
 
 
-def table(rows: Dict[str, Dict[str, float]]) -> str:
-    cols = ['mAP', 'NDS'] + CLASSES + ['train s']
+def table(rows: Dict[str, Dict[str, float]], classes: Sequence[str]) -> str:
+    """Markdown table: one row per model, mAP, NDS, per-class AP and training seconds."""
+    cols = ['mAP', 'NDS'] + list(classes) + ['train s']
     lines = ['| model | ' + ' | '.join(cols) + ' |', '|' + '---|' * (len(cols) + 1)]
     for name, row in rows.items():
         vals = [f'{row[c]:.3f}' for c in cols[:-1]] + [f"{row.get('train s', 0):.0f}"]
@@ -169,23 +212,26 @@ def main() -> None:
     else:
         log(f'dataset ready in {osp.relpath(data, REPO)}', start)
 
+    student_cfg = METHODS['baseline']
+    student = load_config(student_cfg)
+    classes, label = list(student.class_names), student_label(student)
+    teacher_cfg = teacher_config()
     rows: Dict[str, Dict[str, float]] = {}
     # 2. teacher
     teacher_dir = osp.join(work, 'teacher')
-    t_info = train('teacher', TEACHER_CFG, teacher_dir, None, start, train_data)
-    t_metrics = evaluate('teacher', TEACHER_CFG, t_info['checkpoint'], teacher_dir, start,
+    t_info = train('teacher', teacher_cfg, teacher_dir, None, start, train_data)
+    t_metrics = evaluate('teacher', teacher_cfg, t_info['checkpoint'], teacher_dir, start,
                          test_data)
-    rows['LiDAR teacher (CenterPoint-pillar)'] = dict(summarise(t_metrics),
-                                                      **{'train s': t_info['train_seconds']})
+    rows[TEACHER_LABEL] = dict(summarise(t_metrics, classes),
+                               **{'train s': t_info['train_seconds']})
 
     # 3-4. students
     for method in args.methods:
-        cfg = METHODS[method]
         mdir = osp.join(work, method)
         extra = list(train_data)
         if method != 'baseline':
             extra.append(f"model.teacher_ckpt={t_info['checkpoint']}")
-        info = train(method, cfg, mdir, args.student_epochs, start, extra)
+        info = train(method, METHODS[method], mdir, args.student_epochs, start, extra)
         ckpt = info['checkpoint']
         if method != 'baseline':
             plain = osp.join(mdir, 'student_exported.pth')
@@ -193,18 +239,18 @@ def main() -> None:
                 run([sys.executable, osp.join(TOOLS, 'export_student.py'), ckpt, plain],
                     osp.join(mdir, 'export.log'), start)
             ckpt = plain
-        metrics = evaluate(method, STUDENT_CFG, ckpt, mdir, start, test_data)
-        label = 'BEVDet-R18 (no KD)' if method == 'baseline' else f'BEVDet-R18 + {method}'
-        rows[label] = dict(summarise(metrics), **{'train s': info['train_seconds']})
+        metrics = evaluate(method, student_cfg, ckpt, mdir, start, test_data)
+        name = f'{label} (no KD)' if method == 'baseline' else f'{label} + {method}'
+        rows[name] = dict(summarise(metrics, classes), **{'train s': info['train_seconds']})
 
     sizes = {split: len(mmengine.load(osp.join(data, f'nuscenes_infos_{split}.pkl'))['data_list'])
              for split in ('train', 'val')}
     text = (f'Generated nuScenes-layout set {osp.relpath(data, REPO)}: {sizes["train"]} train / '
-            f'{sizes["val"]} val samples. Teacher: {osp.basename(TEACHER_CFG)}. Students: '
+            f'{sizes["val"]} val samples. Teacher: {osp.basename(teacher_cfg)}. Students: '
             f'{args.student_epochs} epochs each, seed 0, same schedule; KD students exported with '
             f'tools/export_student.py and evaluated with the plain student config. Stock '
             f'NuScenesMetric (per-class AP averaged over the 0.5/1/2/4 m thresholds). '
-            f'Wall time of this run: {time.time() - start:.0f} s.\n\n' + table(rows))
+            f'Wall time of this run: {time.time() - start:.0f} s.\n\n' + table(rows, classes))
     print('\n' + text + '\n', flush=True)
     with open(osp.join(work, 'results.md'), 'w') as f:
         f.write(text + '\n')

@@ -12,20 +12,17 @@ import numbers
 import os
 import os.path as osp
 
-from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import ConfigDict
 
 import distillbev  # noqa: F401  (checks the stack, patches checkpointing, registers modules)
+from distillbev.utils.runner_cli import (add_runner_args, build_runner, load_runner_config,
+                                         parse_runner_args)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (and evaluate) a 3D detector')
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='directory for the evaluation logs and metrics')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. test_dataloader.batch_size=1')
     parser.add_argument('--show-dir', help='save visualisations of the predictions here')
     parser.add_argument('--task', choices=['mono_det', 'multi-view_det', 'lidar_det',
                                            'lidar_seg', 'multi-modality_det'],
@@ -34,27 +31,18 @@ def parse_args() -> argparse.Namespace:
                         help='score threshold of the visualisation')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation')
     parser.add_argument('--out-metrics', help='also write the metrics as JSON to this file')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_runner_args(parser, 'directory for the evaluation logs and metrics',
+                    'test_dataloader.batch_size=1')
+    return parse_runner_args(parser)
 
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_runner_config(args)
     cfg.load_from = args.checkpoint
     if args.show_dir:
-        vis = cfg.default_hooks.setdefault('visualization', ConfigDict(type='Det3DVisualizationHook'))
+        vis = cfg.default_hooks.setdefault('visualization',
+                                           ConfigDict(type='Det3DVisualizationHook'))
         vis.update(draw=True, show=False, test_out_dir=args.show_dir, vis_task=args.task,
                    score_thr=args.score_thr)
     if args.tta:
@@ -63,7 +51,7 @@ def main() -> None:
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = build_runner(cfg)
     metrics = runner.test()
     if args.out_metrics and runner.rank == 0:
         os.makedirs(osp.dirname(osp.abspath(args.out_metrics)), exist_ok=True)
