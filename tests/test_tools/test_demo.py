@@ -27,3 +27,35 @@ def test_demo_runs_and_resumes(synthetic_nus, synthetic_nus_infos, tmp_path):
     again = run_tool(args, tmp_path / 'demo2.log', timeout=300)
     assert again.count('trained already') == 3
     assert 'tools/train.py' not in again
+
+
+def _demo():
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location(
+        'demo', Path(__file__).parents[2] / 'tools' / 'demo.py')
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    return demo
+
+
+def test_demo_reads_teacher_classes_and_label_from_the_configs():
+    demo = _demo()
+    teacher = demo.teacher_config()
+    assert teacher.endswith('configs/centerpoint/centerpoint_pillar04_second_secfpn_'
+                            '1xb4-cyclic-16e_synthetic-nus-3d.py')
+    student = demo.load_config(demo.METHODS['baseline'])
+    assert demo.student_label(student) == 'BEVDet-R18'
+    assert len(student.class_names) == 10 and 'traffic_cone' in student.class_names
+
+
+def test_demo_schedule_follows_the_config_not_positions():
+    from mmengine.config import Config
+    demo = _demo()
+    cfg = Config(dict(train_cfg=dict(max_epochs=12), param_scheduler=[
+        dict(type='MultiStepLR', by_epoch=True, begin=0, end=12, milestones=[9, 11]),
+        dict(type='LinearLR', by_epoch=False, begin=0, end=50)]))
+    assert demo.schedule_options(cfg, 4) == [
+        'train_cfg.max_epochs=4', 'param_scheduler.0.end=4',
+        'param_scheduler.0.milestones=[3,4]']
+    assert demo.schedule_options(cfg, 1)[-1] == 'param_scheduler.0.milestones=[1]'
