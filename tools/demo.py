@@ -29,6 +29,8 @@ from typing import Dict, List, Optional, Sequence
 
 import mmengine
 
+from distillbev.utils.work_dir import last_checkpoint
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
 CFG = osp.join(REPO, 'configs')
@@ -112,15 +114,6 @@ def run(cmd: List[str], log_file: str, start: float, show: tuple = ('Epoch(', 'I
         tail = open(log_file).read()[-4000:]
         raise SystemExit(f'[demo] command failed ({proc.returncode}); see {log_file}:\n{tail}')
     return time.time() - t0
-
-
-def last_checkpoint(work_dir: str) -> Optional[str]:
-    path = osp.join(work_dir, 'last_checkpoint')
-    if osp.exists(path):
-        ckpt = open(path).read().strip()
-        if osp.exists(ckpt):
-            return ckpt
-    return None
 
 
 def train(name: str, cfg: str, work_dir: str, epochs: Optional[int], start: float,

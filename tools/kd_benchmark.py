@@ -31,7 +31,9 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List
+
+from distillbev.utils.work_dir import last_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
@@ -66,15 +68,6 @@ def run(cmd: List[str], log_file: str, cwd: str, start: float) -> float:
         tail = open(log_file).read()[-3000:]
         raise SystemExit(f'[kd_benchmark] failed ({proc.returncode}), see {log_file}:\n{tail}')
     return time.time() - t0
-
-
-def last_checkpoint(work_dir: str) -> Optional[str]:
-    path = osp.join(work_dir, 'last_checkpoint')
-    if osp.exists(path):
-        ckpt = open(path).read().strip()
-        if osp.exists(ckpt):
-            return ckpt
-    return None
 
 
 def bench_settings() -> dict:
