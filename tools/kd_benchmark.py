@@ -33,6 +33,9 @@ import sys
 import time
 from typing import Dict, List
 
+from mmengine.config import Config
+
+from distillbev.evaluation.kd_summary import nus_run_metrics, summarize_runs, summary_markdown
 from distillbev.utils.work_dir import last_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -49,6 +52,14 @@ TEACHER = ('configs/centerpoint/'
 METHODS = {
     'baseline': ('configs/students/bevdet_r18_fpn_centerhead_1xb4-15min_synthetic-nus-bench-3d.py',
                  'BEVDet-R18 (no KD)'),
+    'cmkd': ('configs/cmkd/cmkd_bevdet-r18_centerpoint-pillar04_1xb4-15min_synthetic-nus-bench-3d.py',
+             'CMKD (paper setting)'),
+    'unidistill': ('configs/unidistill/'
+                   'unidistill_bevdet-r18_centerpoint-pillar04_1xb4-15min_synthetic-nus-bench-3d.py',
+                   'UniDistill (paper setting)'),
+    'distillbev': ('configs/distillbev/'
+                   'distillbev_bevdet-r18_centerpoint-pillar04_1xb4-15min_synthetic-nus-bench-3d.py',
+                   'DistillBEV (paper setting)'),
 }
 
 
@@ -71,7 +82,6 @@ def run(cmd: List[str], log_file: str, cwd: str, start: float) -> float:
 
 
 def bench_settings() -> dict:
-    from mmengine.config import Config
     cfg = Config.fromfile(osp.join(REPO, BENCH_BASE))
     return dict(classes=list(cfg.bench_class_names), seeds=dict(cfg.bench_world_seeds),
                 data_root=cfg.bench_data_root, test_root=cfg.bench_test_root)
@@ -104,14 +114,14 @@ def make_data(args, bench: dict, start: float) -> None:
 
 
 def train(cfg: str, work_dir: str, seed: int, args, start: float,
-          extra: List[str] = ()) -> dict:
+          options: List[str]) -> dict:
     """Train ``cfg`` (resuming a partial run); ``train_done.json`` marks a finished run."""
     done = osp.join(work_dir, 'train_done.json')
     if osp.exists(done):
         return json.load(open(done))
     cmd = [sys.executable, osp.join(TOOLS, 'train.py'), osp.join(REPO, cfg), '--work-dir',
            work_dir, '--cfg-options', 'val_cfg=None', 'val_dataloader=None',
-           'val_evaluator=None', f'randomness.seed={seed}'] + list(extra) + args.cfg_options
+           'val_evaluator=None', f'randomness.seed={seed}'] + list(options)
     resumed = last_checkpoint(work_dir) is not None
     if resumed:
         cmd.append('--resume')
@@ -143,15 +153,14 @@ def evaluate(cfg: str, ckpt: str, work_dir: str, split: str, bench: dict, args,
 
 def record(method: str, seed: int, split: str, cfg: str, metrics: dict, minutes: float,
            bench: dict) -> dict:
-    from distillbev.evaluation.kd_summary import nus_run_metrics
     return dict(method=method, seed=seed, split=split, config=cfg, train_minutes=minutes,
                 world_seeds=bench['seeds'], **nus_run_metrics(metrics, bench['classes']))
 
 
 def stage_checkpoint(name: str, cfg: str, dst: str, args, start: float,
-                     extra: List[str] = ()) -> dict:
+                     options: List[str]) -> dict:
     """Train a shared stage (pre-training, teacher) once and copy its weights to ``dst``."""
-    info = train(cfg, osp.join(args.work_dir, name), 0, args, start, extra)
+    info = train(cfg, osp.join(args.work_dir, name), 0, args, start, options)
     path = osp.join(args.root, dst)
     if not osp.exists(path):
         os.makedirs(osp.dirname(path), exist_ok=True)
@@ -175,7 +184,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--test-scenes', type=int, default=12)
     p.add_argument('--samples', type=int, default=6, help='keyframes per scene')
     p.add_argument('--cfg-options', nargs='*', default=[],
-                   help='key=value overrides given to every training (tests: tiny schedules)')
+                   help='key=value overrides of the pre-training and every student training '
+                   '(tests: tiny schedules)')
+    p.add_argument('--teacher-cfg-options', nargs='*', default=[],
+                   help='key=value overrides of the teacher training')
     return p.parse_args(argv)
 
 
@@ -185,8 +197,8 @@ def main(argv=None) -> None:
     start = time.time()
     bench = bench_settings()
     make_data(args, bench, start)
-    stage_checkpoint('pretrain', *PRETRAIN, args, start)
-    teacher = stage_checkpoint('teacher', *TEACHER, args, start)
+    stage_checkpoint('pretrain', *PRETRAIN, args, start, args.cfg_options)
+    teacher = stage_checkpoint('teacher', *TEACHER, args, start, args.teacher_cfg_options)
     runs_dir = osp.join(args.work_dir, 'runs')
     os.makedirs(runs_dir, exist_ok=True)
     runs = []
@@ -205,7 +217,7 @@ def main(argv=None) -> None:
                     runs += [r for r in done if r['split'] in args.splits]
                     continue
             wd = osp.join(args.work_dir, method, f'seed{seed}')
-            info = train(cfg, wd, seed, args, start)
+            info = train(cfg, wd, seed, args, start, args.cfg_options)
             recs = [record(method, seed, split, cfg,
                            evaluate(cfg, info['checkpoint'], wd, split, bench, args, start),
                            info['train_minutes'], bench) for split in args.splits]
@@ -219,7 +231,6 @@ def main(argv=None) -> None:
 
 
 def write_tables(runs: List[dict], args, start: float) -> None:
-    from distillbev.evaluation.kd_summary import summarize_runs, summary_markdown
     labels = {m: label for m, (_, label) in METHODS.items()}
     labels['teacher'] = 'LiDAR teacher (CenterPoint-pillar 0.4 m)'
     parts = []

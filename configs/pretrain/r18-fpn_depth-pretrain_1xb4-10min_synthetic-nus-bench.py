@@ -35,7 +35,8 @@ train_pipeline = [
     dict(type='MultiViewDepthFromLiDAR', min_depth=1e-3),
     dict(type='PackMultiViewDet3DInputs', keys=['img', 'gt_depth']),
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# no boxes are loaded: keep every sample (the stock dataset skips samples without boxes)
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline, filter_empty_gt=False))
 val_dataloader = None
 val_cfg = None
 val_evaluator = None

@@ -23,7 +23,8 @@ backend_args = None
 
 model = dict(
     img_backbone=dict(
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='img_backbone.')),
+        init_cfg=dict(_delete_=True, type='Pretrained', checkpoint=pretrained,
+                      prefix='img_backbone.')),
     img_neck=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='img_neck.')),
     pts_bbox_head=dict(tasks={{_base_.bench_tasks}}),
     test_cfg=dict(pts=dict(min_radius={{_base_.bench_min_radius}})))
@@ -50,3 +51,21 @@ val_evaluator = dict(data_root=data_root, ann_file=data_root + 'nuscenes_infos_v
                      eval_version=eval_version)
 test_evaluator = dict(data_root=test_root, ann_file=test_root + 'nuscenes_infos_val.pkl',
                       eval_version=eval_version)
+
+# 360 iterations at batch 4 (8 epochs of the 180 training samples): about 15 min on 2 CPU cores.
+# AdamW 5e-4 with a short linear warm-up and a cosine decay; the clip at 35 (not BEVDet's 5) lets
+# the early, large heatmap gradients through instead of shrinking every step to the same norm.
+max_iters = 360
+optim_wrapper = dict(
+    optimizer=dict(type='AdamW', lr=5e-4, weight_decay=1e-2),
+    clip_grad=dict(max_norm=35, norm_type=2))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=30),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=0, end=max_iters, eta_min=1e-6),
+]
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=max_iters)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=120, max_keep_ckpts=3))
+log_processor = dict(by_epoch=False)

@@ -66,20 +66,23 @@ def mean_std(values: Sequence[float]) -> Dict[str, float]:
 
 
 def summarize_runs(runs: List[dict], baseline: str = 'baseline',
-                   split: Optional[str] = 'test') -> Dict[str, dict]:
+                   split: Optional[str] = 'test',
+                   unpaired: Sequence[str] = ('teacher', )) -> Dict[str, dict]:
     """Aggregate runs per method: mean/std of every metric and the paired gain.
 
     Args:
         runs (list[dict]): Run records (see the module docstring).
         baseline (str): Method name of the reference student.
         split (str, optional): Keep only runs of this split; None keeps all.
+        unpaired (Sequence[str]): Methods reported without a gain (the teacher: another
+            model, not a variant of the student).
 
     Returns:
         dict: ``method -> dict(seeds, mAP, NDS, per_class, train_minutes, gain)`` in the order
         methods first appear. ``mAP``/``NDS``/``train_minutes`` and each ``per_class`` entry are
-        :func:`mean_std` dicts. ``gain`` (None for the baseline, or when no seed is shared with
-        it) maps ``mAP``, ``NDS`` and ``per_class`` entries to ``dict(mean, min, per_seed)``
-        over the seeds both the method and the baseline have.
+        :func:`mean_std` dicts. ``gain`` (None for the baseline, for ``unpaired`` methods and
+        when no seed is shared with the baseline) maps ``mAP``, ``NDS`` and ``per_class``
+        entries to ``dict(mean, min, per_seed)`` over the seeds both runs have.
     """
     runs = [r for r in runs if split is None or r['split'] == split]
     by_method: Dict[str, Dict[int, dict]] = {}
@@ -102,7 +105,7 @@ def summarize_runs(runs: List[dict], baseline: str = 'baseline',
             train_minutes=mean_std([r['train_minutes'] for r in rs]),
             gain=None)
         shared = sorted(s for s in seeds if s in base)
-        if method != baseline and shared:
+        if method != baseline and method not in unpaired and shared:
             def paired(get):
                 diffs = {s: get(seeds[s]) - get(base[s]) for s in shared}
                 return dict(mean=sum(diffs.values()) / len(diffs), min=min(diffs.values()),
