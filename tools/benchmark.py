@@ -62,8 +62,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'cuda:<i>'")
     parser.add_argument('--threads', type=int, default=None,
                         help='torch.set_num_threads (default: torch\'s default)')
-    parser.add_argument('--pool-scales', nargs='+', default=['small', 'nus'],
-                        choices=sorted(POOL_SCALES))
+    parser.add_argument('--pool-scales', nargs='+', default=list(POOL_SCALES),
+                        choices=list(POOL_SCALES), help='bev_pool suites: sizes (POOL_SCALES)')
     parser.add_argument('--scales', nargs='+', default=['synthetic', 'nus'],
                         choices=['synthetic', 'nus'], help='student / distillation sizes')
     parser.add_argument('--students', nargs='+', default=['bevdet', 'bevdepth'],

@@ -4,8 +4,8 @@
 Every variant maps ``depth`` (B, N, D, h, w), ``context`` (B, N, h, w, C) and the frustum
 ``geom`` (B, N, D, h, w, 3) to the (B, C * nz, ny, nx) BEV map of ``depth x context``:
 
-- ``outer+sort_prefix_sum``: outer product, stable sort by cell, float64 prefix sum (distillbev
-  up to 0.2, now its non-CPU path of ``bev_pool``);
+- ``outer+sort_prefix_sum``: outer product, stable sort by cell, float64 prefix sum (the former
+  ``bev_pool``; now its path off the CPU, where ``index_add_`` is not deterministic);
 - ``outer+index_add`` / ``outer+scatter_add``: outer product, ``index_add_`` / ``scatter_add_``
   on the kept points (``bev_pool`` on CPU is ``outer+index_add`` without the product);
 - ``gather+index_add``: BEVPoolv2-style indexing of depth and context per kept point (no

@@ -16,6 +16,11 @@ POOL_SCALES: Dict[str, Dict[str, Any]] = {
     'small': dict(B=1, N=2, D=20, h=8, w=22, C=16,
                   grid=dict(x=[-25.6, 25.6, 0.8], y=[-25.6, 25.6, 0.8], z=[-5.0, 3.0, 8.0],
                             depth=[1.0, 21.0, 1.0]), image=(128, 352)),
+    # the R18 student of configs/students/*synthetic-nus-3d.py: 6 x 128x352, stride 16
+    'synthetic': dict(B=1, N=6, D=39, h=8, w=22, C=32,
+                      grid=dict(x=[-25.6, 25.6, 0.8], y=[-25.6, 25.6, 0.8], z=[-5.0, 3.0, 8.0],
+                                depth=[1.0, 40.0, 1.0]), image=(128, 352)),
+    # the R50 students of configs/students/*_nus-3d.py: 6 x 256x704, stride 16
     'nus': dict(B=1, N=6, D=59, h=16, w=44, C=64,
                 grid=dict(x=[-51.2, 51.2, 0.8], y=[-51.2, 51.2, 0.8], z=[-5.0, 3.0, 8.0],
                           depth=[1.0, 60.0, 1.0]), image=(256, 704)),
