@@ -9,10 +9,11 @@ and is deterministic: the same inputs give the same bits on every run.
 - :func:`sorted_segment_pool`: stable sort by cell, then a float64 prefix sum read at segment
   ends (deterministic on CPU and CUDA; slower on CPU).
 - :func:`depth_context_pool`: the depth-weighted splat of lift-splat without building the
-  ``(P, C)`` product: a sparse ``(cells x pixels)`` matrix of depth weights times the
-  ``(pixels, C)`` context (CPU: the COO x dense product is one serial loop over non-zeros).
+  ``(P, C)`` product on CPU: a sparse ``(cells x pixels)`` matrix of depth weights times the
+  ``(pixels, C)`` context (the COO x dense product is one serial loop over non-zeros); other
+  devices gather the ``(P, C)`` rows and use :func:`sorted_segment_pool`, in the backward too.
 """
-from typing import Optional, Tuple
+from typing import Optional
 
 import torch
 from torch import Tensor
@@ -88,11 +89,29 @@ def pool_points(values: Tensor, ranks: Tensor, num_cells: int) -> Tensor:
     return sorted_segment_pool(values, ranks, num_cells)
 
 
-def _weight_matrix(rows: Tensor, cols: Tensor, weights: Tensor,
-                   shape: Tuple[int, int]) -> Tensor:
-    """Uncoalesced sparse COO matrix with ``weights`` at ``(rows, cols)``."""
-    return torch.sparse_coo_tensor(torch.stack([rows, cols]), weights, shape,
-                                   check_invariants=False)
+def weighted_gather_pool(weights: Tensor, values: Tensor, rows: Tensor, cols: Tensor,
+                         num_rows: int) -> Tensor:
+    """``out[r] = sum_{p: rows[p] = r} weights[p] * values[cols[p]]`` (no autograd).
+
+    CPU: a sparse COO (num_rows x len(values)) matrix of the weights times ``values`` (one
+    serial loop over the points). Other devices: the (P, C) rows are gathered and summed with
+    :func:`sorted_segment_pool`. Deterministic on both.
+
+    Args:
+        weights (Tensor): (P,) float weights.
+        values (Tensor): (M, C) float rows.
+        rows (Tensor): (P,) int64 output row of each point.
+        cols (Tensor): (P,) int64 row of ``values`` of each point.
+        num_rows (int): number of output rows.
+
+    Returns:
+        Tensor: (num_rows, C).
+    """
+    if values.device.type != 'cpu':
+        return sorted_segment_pool(weights.unsqueeze(1) * values[cols], rows, num_rows)
+    mat = torch.sparse_coo_tensor(torch.stack([rows, cols]), weights, (num_rows, len(values)),
+                                  check_invariants=False)
+    return torch.sparse.mm(mat, values.contiguous())
 
 
 def _rowwise_dot(a: Tensor, a_rows: Tensor, b: Tensor, b_rows: Tensor,
@@ -120,28 +139,27 @@ def _rowwise_dot(a: Tensor, a_rows: Tensor, b: Tensor, b_rows: Tensor,
 class _DepthContextSplat(torch.autograd.Function):
     """``out[r] = sum_p w[p] * context[pix[p]]`` over the points ``p`` with ``ranks[p] == r``.
 
-    Forward: ``W @ context`` with the sparse (cells x pixels) matrix ``W`` of depth weights.
-    Backward: ``grad_context = W^T @ grad_out`` and ``grad_w[p] = <grad_out[r_p], context[pix_p]>``.
+    Forward: :func:`weighted_gather_pool` (CPU: the sparse (cells x pixels) matrix of depth
+    weights times the context). Backward: ``grad_context`` is the same pooling transposed
+    (pixels from cells) and ``grad_w[p] = <grad_out[r_p], context[pix_p]>``; all deterministic.
     """
 
     @staticmethod
     def forward(ctx, weights: Tensor, context: Tensor, ranks: Tensor, pix: Tensor,
                 num_cells: int) -> Tensor:
         ctx.save_for_backward(weights, context, ranks, pix)
-        ctx.num_cells = num_cells
-        mat = _weight_matrix(ranks, pix, weights, (num_cells, context.shape[0]))
-        return torch.sparse.mm(mat, context)
+        return weighted_gather_pool(weights, context, ranks, pix, num_cells)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
         weights, context, ranks, pix = ctx.saved_tensors
         grad_w: Optional[Tensor] = None
         grad_context: Optional[Tensor] = None
+        grad_out = grad_out.contiguous()
         if ctx.needs_input_grad[0]:
             grad_w = _rowwise_dot(grad_out, ranks, context, pix)
         if ctx.needs_input_grad[1]:
-            mat_t = _weight_matrix(pix, ranks, weights, (context.shape[0], ctx.num_cells))
-            grad_context = torch.sparse.mm(mat_t, grad_out.contiguous())
+            grad_context = weighted_gather_pool(weights, grad_out, pix, ranks, len(context))
         return grad_w, grad_context, None, None, None
 
 
@@ -149,9 +167,8 @@ def depth_context_pool(weights: Tensor, context: Tensor, ranks: Tensor, pix: Ten
                        num_cells: int) -> Tensor:
     """Depth-weighted splat of per-pixel context without the (P, C) outer product.
 
-    ``out[r] = sum_{p: ranks[p] = r} weights[p] * context[pix[p]]``. CPU: sparse x dense
-    product (one serial loop over the points, deterministic). Other devices: the (P, C) rows
-    are gathered and summed with :func:`sorted_segment_pool` (deterministic).
+    ``out[r] = sum_{p: ranks[p] = r} weights[p] * context[pix[p]]``, deterministic forward and
+    backward (see :func:`weighted_gather_pool`).
 
     Args:
         weights (Tensor): (P,) float32 depth probability of each kept frustum point.
@@ -163,6 +180,4 @@ def depth_context_pool(weights: Tensor, context: Tensor, ranks: Tensor, pix: Ten
     Returns:
         Tensor: (num_cells, C) float32; differentiable w.r.t. ``weights`` and ``context``.
     """
-    if context.device.type == 'cpu':
-        return _DepthContextSplat.apply(weights, context.contiguous(), ranks, pix, num_cells)
-    return sorted_segment_pool(weights.unsqueeze(1) * context[pix], ranks, num_cells)
+    return _DepthContextSplat.apply(weights, context, ranks, pix, num_cells)

@@ -193,3 +193,17 @@ def test_bev_pool_depth_cuda_matches_cpu_and_is_deterministic():
         torch.testing.assert_close(a.cpu(), b, atol=1e-5, rtol=1e-5)
     for run in runs[1:]:
         assert all(torch.equal(a, b) for a, b in zip(runs[0], run))
+
+
+def test_weighted_gather_pool_cpu_product_equals_the_sorted_path():
+    """The CPU sparse product and the gather + sorted segment sum used off the CPU agree."""
+    from distillbev.models.view_transforms.splat import (sorted_segment_pool,
+                                                         weighted_gather_pool)
+    gen = torch.Generator().manual_seed(14)
+    weights, values = torch.rand(300, generator=gen), torch.randn(40, 6, generator=gen)
+    rows = torch.randint(0, 25, (300, ), generator=gen)
+    cols = torch.randint(0, 40, (300, ), generator=gen)
+    out = weighted_gather_pool(weights, values, rows, cols, 25)
+    ref = sorted_segment_pool(weights.unsqueeze(1) * values[cols], rows, 25)
+    torch.testing.assert_close(out, ref, atol=1e-6, rtol=1e-6)
+    assert out.shape == (25, 6)
