@@ -4,9 +4,9 @@ from typing import Sequence, Tuple
 
 import numpy as np
 import torch
+from mmdet3d.structures import Det3DDataSample
 
 from distillbev.testing import camera_ring, multiview_data_sample
-from mmdet3d.structures import Det3DDataSample
 
 
 def ring_of_cameras(num_views: int = 6, focal: float = 280.0,
