@@ -95,7 +95,9 @@ def make_data(args, bench: dict, start: float) -> None:
                          'split needs its own world seed')
     sets = [(bench['data_root'], seeds['train'], args.scenes, args.val_fraction),
             # one train scene keeps the stock converter happy (it fails on an empty train
-            # split); only the val scenes of this set are evaluated: the test split
+            # split); only the val scenes of this set are evaluated: the test split. Each set
+            # also gets one unannotated v1.0-test scene: the stock converter always converts a
+            # v1.0-test version next to v1.0-trainval.
             (bench['test_root'], seeds['test'], args.test_scenes + 1,
              args.test_scenes / (args.test_scenes + 1))]
     for root, seed, scenes, val_fraction in sets:
@@ -105,7 +107,7 @@ def make_data(args, bench: dict, start: float) -> None:
         name = osp.basename(root.rstrip('/'))
         run([sys.executable, osp.join(TOOLS, 'create_synthetic.py'), 'nuscenes', '--out', path,
              '--seed', str(seed), '--scenes', str(scenes), '--samples', str(args.samples),
-             '--val-fraction', f'{val_fraction:.6f}', '--test-scenes', '0',
+             '--val-fraction', f'{val_fraction:.6f}', '--test-scenes', '1',
              '--classes'] + bench['classes'],
             osp.join(args.work_dir, 'logs', f'create_{name}.log'), args.root, start)
         run([sys.executable, osp.join(TOOLS, 'create_data.py'), 'nuscenes', '--root-path', path,

@@ -53,3 +53,4 @@ train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=300)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=100, max_keep_ckpts=1))
+log_processor = dict(by_epoch=False)

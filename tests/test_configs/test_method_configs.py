@@ -36,6 +36,7 @@ def test_method_config_trains_one_step(path):
     model_cfg.teacher_ckpt = None
     model_cfg.allow_random_teacher = True
     model_cfg.student.img_backbone.init_cfg = None
+    model_cfg.student.img_neck.init_cfg = None  # benchmark students: depth pre-training weights
     with DefaultScope.overwrite_default_scope('mmdet3d'):
         torch.manual_seed(0)
         model = MODELS.build(model_cfg)
@@ -67,7 +68,7 @@ STATED_LEVEL_SHAPES = {'synthetic-nus-3d': [(64, 64), (32, 32), (64, 64)],
 
 
 def _dataset(path):
-    return 'synthetic-nus-3d' if path.endswith('_synthetic-nus-3d.py') else 'nus-3d'
+    return 'synthetic-nus-3d' if '_synthetic-nus' in osp.basename(path) else 'nus-3d'
 
 
 @pytest.mark.parametrize('path', METHOD_CONFIGS, ids=osp.basename)
