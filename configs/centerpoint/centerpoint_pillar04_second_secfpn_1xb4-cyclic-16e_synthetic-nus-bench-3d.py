@@ -13,7 +13,6 @@ metainfo = dict(classes=class_names)
 point_cloud_range = [-25.6, -25.6, -5.0, 25.6, 25.6, 3.0]
 data_root = {{_base_.bench_data_root}}
 test_root = {{_base_.bench_test_root}}
-eval_version = {{_base_.bench_eval_version}}
 backend_args = None
 
 model = dict(
@@ -41,7 +40,9 @@ train_dataloader = dict(
 val_dataloader = dict(dataset=dict(data_root=data_root, metainfo=metainfo))
 test_dataloader = dict(
     dataset=dict(data_root=test_root, metainfo=metainfo, ann_file='nuscenes_infos_val.pkl'))
-val_evaluator = dict(data_root=data_root, ann_file=data_root + 'nuscenes_infos_val.pkl',
-                     eval_version=eval_version)
-test_evaluator = dict(data_root=test_root, ann_file=test_root + 'nuscenes_infos_val.pkl',
-                      eval_version=eval_version)
+val_evaluator = dict(type='NuScenesClassSubsetMetric', data_root=data_root,
+                     ann_file={{_base_.bench_val_ann}},
+                     eval_version={{_base_.bench_eval_version}})
+test_evaluator = dict(type='NuScenesClassSubsetMetric', data_root=test_root,
+                      ann_file={{_base_.bench_test_ann}},
+                      eval_version={{_base_.bench_eval_version}})

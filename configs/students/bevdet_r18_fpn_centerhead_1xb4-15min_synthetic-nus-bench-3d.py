@@ -17,7 +17,6 @@ final_size = (128, 352)
 num_views = 6
 data_root = {{_base_.bench_data_root}}
 test_root = {{_base_.bench_test_root}}
-eval_version = {{_base_.bench_eval_version}}
 pretrained = 'checkpoints/r18-fpn_depth-pretrain_synthetic-nus-bench.pth'
 backend_args = None
 
@@ -47,10 +46,12 @@ train_dataloader = dict(
 val_dataloader = dict(dataset=dict(data_root=data_root, metainfo=metainfo))
 test_dataloader = dict(
     dataset=dict(data_root=test_root, metainfo=metainfo, ann_file='nuscenes_infos_val.pkl'))
-val_evaluator = dict(data_root=data_root, ann_file=data_root + 'nuscenes_infos_val.pkl',
-                     eval_version=eval_version)
-test_evaluator = dict(data_root=test_root, ann_file=test_root + 'nuscenes_infos_val.pkl',
-                      eval_version=eval_version)
+val_evaluator = dict(type='NuScenesClassSubsetMetric', data_root=data_root,
+                     ann_file={{_base_.bench_val_ann}},
+                     eval_version={{_base_.bench_eval_version}})
+test_evaluator = dict(type='NuScenesClassSubsetMetric', data_root=test_root,
+                      ann_file={{_base_.bench_test_ann}},
+                      eval_version={{_base_.bench_eval_version}})
 
 # 360 iterations at batch 4 (8 epochs of the 180 training samples): about 15 min on 2 CPU cores.
 # AdamW 5e-4 with a short linear warm-up and a cosine decay; the clip at 35 (not BEVDet's 5) lets
