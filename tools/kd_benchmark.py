@@ -46,7 +46,7 @@ BENCH_BASE = 'configs/_base_/datasets/synthetic-nus-bench-3d.py'
 PRETRAIN = ('configs/pretrain/r18-fpn_depth-pretrain_1xb4-10min_synthetic-nus-bench.py',
             'checkpoints/r18-fpn_depth-pretrain_synthetic-nus-bench.pth')
 TEACHER = ('configs/centerpoint/'
-           'centerpoint_pillar04_second_secfpn_1xb4-cyclic-16e_synthetic-nus-bench-3d.py',
+           'centerpoint_pillar04_second_secfpn_1xb4-cyclic-8e_synthetic-nus-bench-3d.py',
            'checkpoints/centerpoint-pillar04_synthetic-nus-bench.pth')
 # method -> (config, table label); the first is the baseline every method is paired with
 METHODS = {

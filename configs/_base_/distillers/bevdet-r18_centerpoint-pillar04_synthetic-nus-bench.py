@@ -8,7 +8,7 @@
 _base_ = ['../../students/bevdet_r18_fpn_centerhead_1xb4-15min_synthetic-nus-bench-3d.py']
 
 teacher_config = '{{ fileDirname }}/../../centerpoint/' \
-    'centerpoint_pillar04_second_secfpn_1xb4-cyclic-16e_synthetic-nus-bench-3d.py'
+    'centerpoint_pillar04_second_secfpn_1xb4-cyclic-8e_synthetic-nus-bench-3d.py'
 # written by tools/kd_benchmark.py (the teacher stage copies its last checkpoint here)
 teacher_ckpt = 'checkpoints/centerpoint-pillar04_synthetic-nus-bench.pth'
 point_cloud_range = [-25.6, -25.6, -5.0, 25.6, 25.6, 3.0]
