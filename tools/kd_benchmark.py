@@ -239,7 +239,12 @@ def write_tables(runs: List[dict], args, start: float) -> None:
     for split in args.splits:
         summary = summarize_runs(runs, baseline=next(iter(METHODS)), split=split)
         parts.append(f'### {split} split\n\n' + summary_markdown(summary, labels))
-    text = '\n\n'.join(parts) + '\n'
+    head = ('# KD benchmark results\n\nWritten by `python tools/kd_benchmark.py ' +
+            ' '.join(sys.argv[1:]) + '` (set-up, regime and analysis: '
+            '[student_regime.md](student_regime.md)). Mean ± std over seeds; Δ: paired gain '
+            'over the baseline of the same seed (mean, and min over seeds). Stock NuScenesMetric '
+            '(devkit, 25 m ranges), mAP/NDS over the benchmark\'s classes.\n\n')
+    text = head + '\n\n'.join(parts) + '\n'
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out + '.md', 'w') as f:
         f.write(text)
