@@ -12,11 +12,9 @@ from helpers.runs import run_tool
 
 TINY = ['train_cfg.max_iters=2', 'train_dataloader.batch_size=1',
         'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-        'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
         'default_hooks.checkpoint.interval=1']
 TINY_TEACHER = ['train_cfg.max_epochs=1', 'train_dataloader.batch_size=1',
-                'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-                'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
+                'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False']
 
 
 def test_kd_benchmark_tiny_runs_resumes_and_pairs(tmp_path):
