@@ -40,7 +40,6 @@ from distillbev.utils.work_dir import last_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
-CFG = osp.join(REPO, 'configs')
 
 BENCH_BASE = 'configs/_base_/datasets/synthetic-nus-bench-3d.py'
 PRETRAIN = ('configs/pretrain/r18-fpn_depth-pretrain_1xb4-10min_synthetic-nus-bench.py',
@@ -49,16 +48,13 @@ TEACHER = ('configs/centerpoint/'
            'centerpoint_pillar04_second_secfpn_1xb4-cyclic-8e_synthetic-nus-bench-3d.py',
            'checkpoints/centerpoint-pillar04_synthetic-nus-bench.pth')
 # method -> (config, table label); the first is the baseline every method is paired with
+BENCH = '_1xb4-15min_synthetic-nus-bench-3d.py'
 METHODS = {
-    'baseline': ('configs/students/bevdet_r18_fpn_centerhead_1xb4-15min_synthetic-nus-bench-3d.py',
-                 'BEVDet-R18 (no KD)'),
-    'cmkd': ('configs/cmkd/cmkd_bevdet-r18_centerpoint-pillar04_1xb4-15min_synthetic-nus-bench-3d.py',
-             'CMKD (paper setting)'),
-    'unidistill': ('configs/unidistill/'
-                   'unidistill_bevdet-r18_centerpoint-pillar04_1xb4-15min_synthetic-nus-bench-3d.py',
+    'baseline': ('configs/students/bevdet_r18_fpn_centerhead' + BENCH, 'BEVDet-R18 (no KD)'),
+    'cmkd': ('configs/cmkd/cmkd_bevdet-r18_centerpoint-pillar04' + BENCH, 'CMKD (paper setting)'),
+    'unidistill': ('configs/unidistill/unidistill_bevdet-r18_centerpoint-pillar04' + BENCH,
                    'UniDistill (paper setting)'),
-    'distillbev': ('configs/distillbev/'
-                   'distillbev_bevdet-r18_centerpoint-pillar04_1xb4-15min_synthetic-nus-bench-3d.py',
+    'distillbev': ('configs/distillbev/distillbev_bevdet-r18_centerpoint-pillar04' + BENCH,
                    'DistillBEV (paper setting)'),
 }
 
@@ -117,7 +113,11 @@ def make_data(args, bench: dict, start: float) -> None:
 
 def train(cfg: str, work_dir: str, seed: int, args, start: float,
           options: List[str]) -> dict:
-    """Train ``cfg`` (resuming a partial run); ``train_done.json`` marks a finished run."""
+    """Train ``cfg`` (resuming a partial run); ``train_done.json`` marks a finished run.
+
+    ``train_minutes`` is the wall time of the last ``tools/train.py`` call; a resumed run
+    (``resumed=True`` in the record) leaves out the time spent before the interruption.
+    """
     done = osp.join(work_dir, 'train_done.json')
     if osp.exists(done):
         return json.load(open(done))
