@@ -1,8 +1,9 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 # CMKD (ECCV 2022) in the KD benchmark (tools/kd_benchmark.py), paper setting: the losses and
-# weights of cmkd_bevdet-r50_centerpoint-voxel01_8xb8-cbgs-24e_nus-3d.py on the small BEVDet-R18 student and
-# the 0.4 m CenterPoint-pillar teacher. The student's lift-splat BEV (32 ch) is matched, through a
-# 1x1 adapter, to the teacher's first SECOND stage (64 ch), its first map on the 64x64 grid.
+# weights of cmkd_bevdet-r50_centerpoint-voxel01_8xb8-cbgs-24e_nus-3d.py on the small BEVDet-R18
+# student and the 0.4 m CenterPoint-pillar teacher. The student's lift-splat BEV (32 ch) is
+# matched, through a 1x1 adapter, to the teacher's first SECOND stage (64 ch), its first map on the
+# 64x64 grid.
 _base_ = ['../_base_/distillers/bevdet-r18_centerpoint-pillar04_synthetic-nus-bench.py']
 
 model = dict(

@@ -1,8 +1,9 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 # UniDistill (CVPR 2023) in the KD benchmark (tools/kd_benchmark.py), paper setting: the losses and
-# weights of unidistill_bevdet-r50_centerpoint-voxel01_8xb8-cbgs-24e_nus-3d.py on the small BEVDet-R18 student
-# and the 0.4 m CenterPoint-pillar teacher. Low level: lift-splat BEV (32 ch -> 64) vs the first
-# SECOND stage (64 ch); high level: BEV necks (128 ch -> 384 vs SECONDFPN 384), all at 64x64.
+# weights of unidistill_bevdet-r50_centerpoint-voxel01_8xb8-cbgs-24e_nus-3d.py on the small
+# BEVDet-R18 student and the 0.4 m CenterPoint-pillar teacher. Low level: lift-splat BEV (32 ch ->
+# 64) vs the first SECOND stage (64 ch); high level: BEV necks (128 ch -> 384 vs SECONDFPN 384),
+# all at 64x64.
 _base_ = ['../_base_/distillers/bevdet-r18_centerpoint-pillar04_synthetic-nus-bench.py']
 
 model = dict(
