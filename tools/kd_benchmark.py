@@ -50,11 +50,12 @@ TEACHER = ('configs/centerpoint/'
 # method -> (config, table label); the first is the baseline every method is paired with
 BENCH = '_1xb4-15min_synthetic-nus-bench-3d.py'
 METHODS = {
-    'baseline': ('configs/students/bevdet_r18_fpn_centerhead' + BENCH, 'BEVDet-R18 (no KD)'),
-    'cmkd': ('configs/cmkd/cmkd_bevdet-r18_centerpoint-pillar04' + BENCH, 'CMKD (paper setting)'),
-    'unidistill': ('configs/unidistill/unidistill_bevdet-r18_centerpoint-pillar04' + BENCH,
+    'baseline': ('configs/students/bevdepth_r18_fpn_centerhead' + BENCH, 'BEVDepth-R18 (no KD)'),
+    'cmkd': ('configs/cmkd/cmkd_bevdepth-r18_centerpoint-pillar04' + BENCH,
+             'CMKD (paper setting)'),
+    'unidistill': ('configs/unidistill/unidistill_bevdepth-r18_centerpoint-pillar04' + BENCH,
                    'UniDistill (paper setting)'),
-    'distillbev': ('configs/distillbev/distillbev_bevdet-r18_centerpoint-pillar04' + BENCH,
+    'distillbev': ('configs/distillbev/distillbev_bevdepth-r18_centerpoint-pillar04' + BENCH,
                    'DistillBEV (paper setting)'),
 }
 

@@ -87,7 +87,8 @@ def test_student_head_grid_is_the_grid_configs_used_to_state(path):
 
 
 def test_distillbev_level_shapes_follow_the_teacher_taps():
-    path = next(c for c in METHOD_CONFIGS if '/distillbev/' in c and 'synthetic' in c)
+    path = next(c for c in METHOD_CONFIGS
+                if '/distillbev/' in c and c.endswith('_synthetic-nus-3d.py'))
     cfg = Config.fromfile(path)
     cfg.model.update(teacher_ckpt=None, allow_random_teacher=True)
     cfg.model.student.img_backbone.init_cfg = None

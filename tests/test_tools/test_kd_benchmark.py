@@ -55,4 +55,4 @@ def test_kd_benchmark_tiny_runs_resumes_and_pairs(tmp_path):
     assert gain['min'] == pytest.approx(min(expected))
     md = (tmp_path / 'table.md').read_text()
     assert '| CMKD (paper setting) | 0,1 |' in md
-    assert '| BEVDet-R18 (no KD) | 0,1 |' in md
+    assert '| BEVDepth-R18 (no KD) | 0,1 |' in md

@@ -1,13 +1,13 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 # DistillBEV (ICCV 2023) in the KD benchmark (tools/kd_benchmark.py), paper setting: the losses and
 # weights of distillbev_bevdepth-r50_centerpoint-pillar02_8xb8-cbgs-24e_nus-3d.py on the small
-# BEVDet-R18 student and the 0.4 m CenterPoint-pillar teacher, with the same stage pairing:
-# backbone1: student BEV stage 2 (128 @ 16x16, x4 + MLP -> 64) vs SECOND stage 1 (64 @ 64x64);
-# backbone2: student BEV stage 3 (256 @ 8x8, x4 + MLP -> 128) vs SECOND stage 2 (128 @ 32x32);
+# BEVDepth-R18 student and the 0.4 m CenterPoint-pillar teacher, with the same stage pairing:
+# backbone1: student BEV stage 2 (160 @ 16x16, x4 + MLP -> 64) vs SECOND stage 1 (64 @ 64x64);
+# backbone2: student BEV stage 3 (320 @ 8x8, x4 + MLP -> 128) vs SECOND stage 2 (128 @ 32x32);
 # head:      student FPN-LSS (128 @ 64x64, 1x1 -> 384) vs SECONDFPN (384 @ 64x64). The KD targets
 # get the student head's BEV grid from the distiller; the foreground mask is drawn at the spatial
 # size of each teacher level it is compared with (``.hw`` references).
-_base_ = ['../_base_/distillers/bevdet-r18_centerpoint-pillar04_synthetic-nus-bench.py']
+_base_ = ['../_base_/distillers/bevdepth-r18_centerpoint-pillar04_synthetic-nus-bench.py']
 
 # attention='teacher_student': the released training scripts average the teacher's and the
 # student's spatial attention (the repository's default config uses the teacher's alone).
@@ -21,10 +21,10 @@ model = dict(
     teacher_taps=dict(
         bev_stages='pts_backbone', neck=dict(module='pts_neck', index=0), heads='pts_bbox_head'),
     adapters=dict(
-        level1=dict(type='UpsampleMLPAdapter', in_channels=128, out_channels=64, scale_factor=4,
-                    num_layers=3, mid_channels=128, input='student_raw.bev_stages.1'),
-        level2=dict(type='UpsampleMLPAdapter', in_channels=256, out_channels=128, scale_factor=4,
-                    num_layers=3, mid_channels=256, input='student_raw.bev_stages.2'),
+        level1=dict(type='UpsampleMLPAdapter', in_channels=160, out_channels=64, scale_factor=4,
+                    num_layers=3, mid_channels=160, input='student_raw.bev_stages.1'),
+        level2=dict(type='UpsampleMLPAdapter', in_channels=320, out_channels=128, scale_factor=4,
+                    num_layers=3, mid_channels=320, input='student_raw.bev_stages.2'),
         neck=dict(type='Conv1x1Adapter', in_channels=128, out_channels=384)),
     kd_targets=dict(
         fg=dict(type='BEVBoxMask', mode='binary', scale='sqrt_area',

@@ -1,11 +1,12 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 # Shared part of the KD-benchmark distillation configs (tools/kd_benchmark.py): the benchmark's
-# student (depth-pre-trained BEVDet-R18; its data, held-out test split and 15-minute schedule come
-# with it) and its LiDAR teacher, the 0.4 m CenterPoint-pillar on the same four classes and BEV
-# grid. Both see one augmented scene: LiDAR sweeps are loaded next to the six images and
-# GlobalBEVAug3D moves points and boxes together. Method configs add taps and losses, as on the
-# ten-class data (bevdet-r18_centerpoint-pillar04_synthetic-nus.py).
-_base_ = ['../../students/bevdet_r18_fpn_centerhead_1xb4-15min_synthetic-nus-bench-3d.py']
+# student (BEVDepth-R18 with the depth-pre-trained encoder; its data, held-out test split and
+# 15-minute schedule come with it) and its LiDAR teacher, the 0.4 m CenterPoint-pillar on the same
+# four classes and BEV grid. Both see one augmented scene: LiDAR sweeps are loaded next to the six
+# images and GlobalBEVAug3D moves points and boxes together; the student's depth targets use the
+# key-frame points only (as the student alone, which loads no sweeps). Method configs add taps and
+# losses. BEVDepth-R18 channels: lift-splat BEV 40, BEV stages 80 / 160 / 320, BEV neck 128.
+_base_ = ['../../students/bevdepth_r18_fpn_centerhead_1xb4-15min_synthetic-nus-bench-3d.py']
 
 teacher_config = '{{ fileDirname }}/../../centerpoint/' \
     'centerpoint_pillar04_second_secfpn_1xb4-cyclic-8e_synthetic-nus-bench-3d.py'
@@ -29,12 +30,14 @@ train_pipeline = [
          resize_relative=True, rot_lim=(-5.4, 5.4), flip_prob=0.5),
     dict(type='GlobalBEVAug3D', rot_range=(-0.3927, 0.3927), scale_range=(0.95, 1.05),
          flip_x_prob=0.5, flip_y_prob=0.5),
+    # column 4 holds the sweep time lag: 0 = the key frame
+    dict(type='MultiViewDepthFromLiDAR', min_depth=1e-3, time_dim=4),
     dict(type='PointsRangeFilter', point_cloud_range=point_cloud_range),
     dict(type='ObjectRangeFilter', point_cloud_range=point_cloud_range),
     dict(type='ObjectNameFilter', classes=class_names),
     dict(type='PointShuffle'),
     dict(type='PackMultiViewDet3DInputs',
-         keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d']),
+         keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d', 'gt_depth']),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
