@@ -1,7 +1,8 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 # BEVDepth-R18 student of the KD benchmark: the benchmark's BEVDet-R18 (depth-pre-trained image
-# encoder, four-class data, held-out test split, schedule (meant for 15 minutes, not met yet)) with the camera-aware depth
-# net and LiDAR depth supervision of bevdepth_r18_fpn_centerhead_1xb4-12e_synthetic-nus-3d.py.
+# encoder, four-class data, held-out test split, schedule (meant for 15 minutes, not met yet)) with
+# the camera-aware depth net and LiDAR depth supervision of
+# bevdepth_r18_fpn_centerhead_1xb4-12e_synthetic-nus-3d.py.
 _base_ = ['./bevdet_r18_fpn_centerhead_1xb4-15min_synthetic-nus-bench-3d.py']
 
 grid_config = dict(

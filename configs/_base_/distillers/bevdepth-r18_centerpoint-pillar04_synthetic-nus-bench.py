@@ -1,11 +1,12 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 # Shared part of the KD-benchmark distillation configs (tools/kd_benchmark.py): the benchmark's
 # student (BEVDepth-R18 with the depth-pre-trained encoder; its data, held-out test split and
-# schedule (meant for 15 minutes, not met yet) come with it) and its LiDAR teacher, the 0.4 m CenterPoint-pillar on the same
-# four classes and BEV grid. Both see one augmented scene: LiDAR sweeps are loaded next to the six
-# images and GlobalBEVAug3D moves points and boxes together; the student's depth targets use the
-# key-frame points only (as the student alone, which loads no sweeps). Method configs add taps and
-# losses. BEVDepth-R18 channels: lift-splat BEV 40, BEV stages 80 / 160 / 320, BEV neck 128.
+# schedule (meant for 15 minutes, not met yet) come with it) and its LiDAR teacher, the 0.4 m
+# CenterPoint-pillar on the same four classes and BEV grid. Both see one augmented scene: LiDAR
+# sweeps are loaded next to the six images and GlobalBEVAug3D moves points and boxes together; the
+# student's depth targets use the key-frame points only (as the student alone, which loads no
+# sweeps). Method configs add taps and losses. BEVDepth-R18 channels: lift-splat BEV 40, BEV stages
+# 80 / 160 / 320, BEV neck 128.
 _base_ = ['../../students/bevdepth_r18_fpn_centerhead_1xb4-15min_synthetic-nus-bench-3d.py']
 
 teacher_config = '{{ fileDirname }}/../../centerpoint/' \
