@@ -165,7 +165,8 @@ def stage_checkpoint(name: str, cfg: str, dst: str, args, start: float,
     """Train a shared stage (pre-training, teacher) once and copy its weights to ``dst``."""
     info = train(cfg, osp.join(args.work_dir, name), 0, args, start, options)
     path = osp.join(args.root, dst)
-    if not osp.exists(path):
+    # copy again when the stage was retrained: a stale file would silently feed every run
+    if not osp.exists(path) or osp.getmtime(path) < osp.getmtime(info['checkpoint']):
         os.makedirs(osp.dirname(path), exist_ok=True)
         shutil.copyfile(info['checkpoint'], path + '.tmp')
         os.replace(path + '.tmp', path)
