@@ -129,8 +129,10 @@ def train(cfg: str, work_dir: str, seed: int, args, start: float,
     if resumed:
         cmd.append('--resume')
     seconds = run(cmd, osp.join(work_dir, f'train_{int(time.time())}.log'), args.root, start)
+    # the CPU share the run had: train_minutes of runs made side by side are not solo times
     info = dict(train_minutes=seconds / 60, checkpoint=last_checkpoint(work_dir),
-                resumed=resumed)
+                resumed=resumed, omp_num_threads=os.environ.get('OMP_NUM_THREADS'),
+                load_average_at_end=os.getloadavg()[0])
     with open(done, 'w') as f:
         json.dump(info, f)
     return info
@@ -154,10 +156,12 @@ def evaluate(cfg: str, ckpt: str, work_dir: str, split: str, bench: dict, args,
     return json.load(open(out))
 
 
-def record(method: str, seed: int, split: str, cfg: str, metrics: dict, minutes: float,
+def record(method: str, seed: int, split: str, cfg: str, metrics: dict, info: dict,
            bench: dict) -> dict:
-    return dict(method=method, seed=seed, split=split, config=cfg, train_minutes=minutes,
-                world_seeds=bench['seeds'], **nus_run_metrics(metrics, bench['classes']))
+    return dict(method=method, seed=seed, split=split, config=cfg,
+                train_minutes=info['train_minutes'],
+                omp_num_threads=info.get('omp_num_threads'), world_seeds=bench['seeds'],
+                **nus_run_metrics(metrics, bench['classes']))
 
 
 def stage_checkpoint(name: str, cfg: str, dst: str, args, start: float,
@@ -209,8 +213,7 @@ def main(argv=None) -> None:
     for split in args.splits:
         metrics = evaluate(TEACHER[0], teacher['checkpoint'], osp.join(args.work_dir, 'teacher'),
                            split, bench, args, start)
-        runs.append(record('teacher', 0, split, TEACHER[0], metrics, teacher['train_minutes'],
-                           bench))
+        runs.append(record('teacher', 0, split, TEACHER[0], metrics, teacher, bench))
     for seed in args.seeds:
         for method in args.methods:
             cfg = METHODS[method][0]
@@ -224,7 +227,7 @@ def main(argv=None) -> None:
             info = train(cfg, wd, seed, args, start, args.cfg_options)
             recs = [record(method, seed, split, cfg,
                            evaluate(cfg, info['checkpoint'], wd, split, bench, args, start),
-                           info['train_minutes'], bench) for split in args.splits]
+                           info, bench) for split in args.splits]
             with open(out + '.tmp', 'w') as f:
                 json.dump(recs, f, indent=1)
             os.replace(out + '.tmp', out)

@@ -1,8 +1,8 @@
 # Copyright (c) distillbev contributors. All rights reserved.
-# BEVDepth-R18 student of the KD benchmark: the benchmark's BEVDet-R18 (depth-pre-trained image
-# encoder, four-class data, held-out test split, schedule (meant for 15 minutes, not met yet)) with
-# the camera-aware depth net and LiDAR depth supervision of
-# bevdepth_r18_fpn_centerhead_1xb4-12e_synthetic-nus-3d.py.
+# BEVDepth-R18 student of the KD benchmark: the benchmark's BEVDet-R18 (four-class data, held-out
+# test split, 180-iteration schedule) with the camera-aware depth net and LiDAR depth supervision
+# of bevdepth_r18_fpn_centerhead_1xb4-12e_synthetic-nus-3d.py. Its image encoder AND its depth net
+# start from the depth pre-training stage (configs/pretrain/: training images and LiDAR only).
 _base_ = ['./bevdet_r18_fpn_centerhead_1xb4-15min_synthetic-nus-bench-3d.py']
 
 grid_config = dict(
@@ -13,17 +13,23 @@ class_names = {{_base_.class_names}}
 final_size = {{_base_.final_size}}
 backend_args = None
 
+pretrained = {{_base_.pretrained}}
+# also the depth net of the pre-training stage (configs/pretrain/)
+view_transformer = dict(
+    type='BEVDepthViewTransformer',
+    in_channels=128,
+    out_channels=numC_Trans,
+    grid_config=grid_config,
+    downsample=16,
+    depth_net=dict(mid_channels=128, num_res_blocks=3, use_aspp=False, use_dcn=False),
+    loss_depth_weight=3.0)
+
 model = dict(
     type='BEVDepth',
     img_view_transformer=dict(
         _delete_=True,
-        type='BEVDepthViewTransformer',
-        in_channels=128,
-        out_channels=numC_Trans,
-        grid_config=grid_config,
-        downsample=16,
-        depth_net=dict(mid_channels=128, num_res_blocks=3, use_aspp=False, use_dcn=False),
-        loss_depth_weight=3.0),
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='img_view_transformer.'),
+        **view_transformer),
     img_bev_encoder_backbone=dict(in_channels=numC_Trans),
     img_bev_encoder_neck=dict(in_channels=numC_Trans * 10))
 

@@ -1,4 +1,5 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 from .distill_hooks import DistillWeightHook, StopDistillationHook, TeacherFrozenGuardHook
+from .kd_probe_hook import KDTermProbeHook
 
-__all__ = ['StopDistillationHook', 'DistillWeightHook', 'TeacherFrozenGuardHook']
+__all__ = ['StopDistillationHook', 'DistillWeightHook', 'TeacherFrozenGuardHook', 'KDTermProbeHook']

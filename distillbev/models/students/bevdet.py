@@ -41,6 +41,41 @@ def _stack_meta(metas: Sequence[dict], key: str, device: torch.device,
     return torch.stack(values)
 
 
+def camera_params(batch_input_metas: List[dict], num_views: int,
+                  device: torch.device) -> Dict[str, Tensor]:
+    """Geometry tensors for a view transformer from the metainfo (numpy or tensors).
+
+    Args:
+        batch_input_metas (list[dict]): per-sample metainfo with ``cam2img`` and ``cam2lidar``
+            (or ``lidar2cam``), optionally ``img_aug_matrix`` and ``lidar_aug_matrix``.
+        num_views (int): N, cameras per sample.
+        device (torch.device): where the tensors go.
+
+    Returns:
+        dict: ``cam2img``, ``cam2lidar``, ``img_aug_matrix`` (B, N, 4, 4) and
+        ``lidar_aug_matrix`` (B, 4, 4), float32 on ``device``. Missing augmentation
+        matrices default to the identity; ``cam2lidar`` falls back to inv(``lidar2cam``).
+    """
+    eye_n = torch.eye(4).expand(num_views, 4, 4)
+    cam2img = pad_to_4x4(_stack_meta(batch_input_metas, 'cam2img', device))
+    if all('cam2lidar' in m for m in batch_input_metas):
+        cam2lidar = _stack_meta(batch_input_metas, 'cam2lidar', device)
+    else:
+        lidar2cam = _stack_meta(batch_input_metas, 'lidar2cam', device)
+        cam2lidar = torch.inverse(lidar2cam.double()).float()
+    params = dict(
+        cam2img=cam2img,
+        cam2lidar=cam2lidar,
+        img_aug_matrix=_stack_meta(batch_input_metas, 'img_aug_matrix', device, eye_n),
+        lidar_aug_matrix=_stack_meta(batch_input_metas, 'lidar_aug_matrix', device,
+                                     torch.eye(4)))
+    for key in ('cam2img', 'cam2lidar', 'img_aug_matrix'):
+        if params[key].shape[1] != num_views:
+            raise ValueError(f'metainfo {key!r} has {params[key].shape[1]} views but the '
+                             f'images have {num_views}.')
+    return params
+
+
 @MODELS.register_module()
 class BEVDet(Base3DDetector):
     """BEVDet: image backbone/neck -> lift-splat view transformer -> BEV encoder -> CenterHead.
@@ -110,31 +145,8 @@ class BEVDet(Base3DDetector):
 
     def get_cam_params(self, batch_input_metas: List[dict], num_views: int,
                        device: torch.device) -> Dict[str, Tensor]:
-        """Geometry tensors for the view transformer from the metainfo (numpy or tensors).
-
-        Returns:
-            dict: ``cam2img``, ``cam2lidar``, ``img_aug_matrix`` (B, N, 4, 4) and
-            ``lidar_aug_matrix`` (B, 4, 4), float32 on ``device``. Missing augmentation
-            matrices default to the identity; ``cam2lidar`` falls back to inv(``lidar2cam``).
-        """
-        eye_n = torch.eye(4).expand(num_views, 4, 4)
-        cam2img = pad_to_4x4(_stack_meta(batch_input_metas, 'cam2img', device))
-        if all('cam2lidar' in m for m in batch_input_metas):
-            cam2lidar = _stack_meta(batch_input_metas, 'cam2lidar', device)
-        else:
-            lidar2cam = _stack_meta(batch_input_metas, 'lidar2cam', device)
-            cam2lidar = torch.inverse(lidar2cam.double()).float()
-        params = dict(
-            cam2img=cam2img,
-            cam2lidar=cam2lidar,
-            img_aug_matrix=_stack_meta(batch_input_metas, 'img_aug_matrix', device, eye_n),
-            lidar_aug_matrix=_stack_meta(batch_input_metas, 'lidar_aug_matrix', device,
-                                         torch.eye(4)))
-        for key in ('cam2img', 'cam2lidar', 'img_aug_matrix'):
-            if params[key].shape[1] != num_views:
-                raise ValueError(f'metainfo {key!r} has {params[key].shape[1]} views but the '
-                                 f'images have {num_views}.')
-        return params
+        """Geometry tensors for the view transformer (see :func:`camera_params`)."""
+        return camera_params(batch_input_metas, num_views, device)
 
     def extract_bev(self, batch_inputs_dict: dict,
                     batch_input_metas: List[dict]) -> Dict[str, Union[Tensor, Tuple]]:
