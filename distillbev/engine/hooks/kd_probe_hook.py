@@ -11,6 +11,16 @@ from mmengine.model import is_model_wrapper
 from torch import nn
 
 
+def _coverage(value) -> Optional[List[float]]:
+    """Fraction of cells > 0 of a mask tensor (one entry) or of each tensor of a list."""
+    if isinstance(value, torch.Tensor):
+        return [float((value > 0).float().mean())]
+    if isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, torch.Tensor) for v in value):
+        return [float((v > 0).float().mean()) for v in value]
+    return None
+
+
 def _flat_norm(grads: Sequence[Optional[torch.Tensor]]) -> float:
     sq = [g.detach().pow(2).sum() for g in grads if g is not None]
     return float(torch.stack(sq).sum().sqrt()) if sq else 0.0
@@ -27,6 +37,9 @@ class KDTermProbeHook(Hook):
     of the student's own terms (``sum_task``) and of the distillation terms (``sum_distill``), and
     the cosine between those two gradients over all probed parameters (negative: KD pulls against
     the detection loss). Loss values are the weighted values the optimiser sees.
+
+    For a distiller it also reports, for every KD target output whose key contains ``mask``,
+    the fraction of BEV cells it covers (``> 0``), per level when the target gives a list.
 
     The extra forward leaves no trace: BatchNorm running statistics are restored afterwards and
     no gradient reaches ``.grad``. One JSON object per probe is appended to
@@ -71,6 +84,15 @@ class KDTermProbeHook(Hook):
         """Run the probe on one batch and return the record (see the class docstring)."""
         groups = self._groups(model)
         buffers = {k: b.detach().clone() for k, b in model.named_buffers()}
+        coverage, handles = {}, []
+        plan = getattr(model, 'plan', None)
+        for name, target in (plan.kd_targets.items() if plan is not None else []):
+            def record_cov(module, args, output, name=name):
+                for key, value in (output.items() if isinstance(output, dict) else []):
+                    cov = _coverage(value) if 'mask' in key else None
+                    if cov is not None:
+                        coverage[f'{name}.{key}'] = cov
+            handles.append(target.register_forward_hook(record_cov))
         try:
             data = model.data_preprocessor(data_batch, True)
             with torch.enable_grad():
@@ -104,11 +126,15 @@ class KDTermProbeHook(Hook):
                         (g if g is not None else torch.zeros_like(p)).reshape(-1)
                         for g, p in zip(grads, params)])
             out = dict(terms=record)
+            if coverage:
+                out['mask_coverage'] = coverage
             if len(flat) == 2:
                 out['cos_task_distill'] = float(torch.nn.functional.cosine_similarity(
                     flat['sum_task'], flat['sum_distill'], dim=0))
             return out
         finally:
+            for handle in handles:
+                handle.remove()
             with torch.no_grad():
                 for k, b in model.named_buffers():
                     b.copy_(buffers[k])

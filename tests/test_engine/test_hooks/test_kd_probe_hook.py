@@ -29,8 +29,17 @@ def test_probe_matches_autograd_and_leaves_no_trace(tmp_path):
     mean_before = bn.running_mean.clone()
     runner = SimpleNamespace(model=model, iter=0, work_dir=str(tmp_path),
                              logger=SimpleNamespace(info=lambda *a: None))
+    masks = []
+    handle = model.plan.kd_targets['centre'].register_forward_hook(
+        lambda m, a, out: masks.append(out['mask']))
     hook.after_train_iter(runner, 0, data_batch)
+    handle.remove()
     rec = json.loads((tmp_path / 'kd_probe.jsonl').read_text().splitlines()[0])
+    # the share of BEV cells the KD target's mask covers: box centres, a small fraction
+    n_cells = masks[0].numel()
+    assert rec['mask_coverage']['centre.mask'] == [pytest.approx(
+        float((masks[0] > 0).sum()) / n_cells)]
+    assert 0 < rec['mask_coverage']['centre.mask'][0] < 0.05
     assert rec['iter'] == 1
     # no side effects: BN statistics restored, no .grad written
     assert torch.equal(bn.running_mean, mean_before)
