@@ -36,7 +36,10 @@ def test_method_config_trains_one_step(path):
     model_cfg.teacher_ckpt = None
     model_cfg.allow_random_teacher = True
     model_cfg.student.img_backbone.init_cfg = None
-    model_cfg.student.img_neck.init_cfg = None  # benchmark students: depth pre-training weights
+    # benchmark students: depth pre-training weights (image encoder, BEVDepth depth net)
+    model_cfg.student.img_neck.init_cfg = None
+    if 'init_cfg' in model_cfg.student.img_view_transformer:
+        model_cfg.student.img_view_transformer.init_cfg = None
     with DefaultScope.overwrite_default_scope('mmdet3d'):
         torch.manual_seed(0)
         model = MODELS.build(model_cfg)
@@ -53,8 +56,10 @@ def test_method_config_trains_one_step(path):
         assert torch.isfinite(value) and value.dim() == 0, key
     total, _ = model.parse_losses(losses)
     total.backward()
-    first = next(model.student.img_backbone.parameters())
-    assert first.grad is not None and first.grad.abs().sum() > 0
+    # (frozen stem in the benchmark students; zero-initialised residual BNs: not every
+    # trainable tensor gets a gradient on the first step)
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in model.student.img_backbone.parameters())
     for name, adapter in model.adapters.items():
         assert any(p.grad is not None for p in adapter.parameters()), name
 

@@ -66,7 +66,7 @@ def test_small_config_builds_and_trains_one_step(path):
 
     from mmdet3d.registry import MODELS
     cfg = Config.fromfile(path)
-    for part in ('img_backbone', 'img_neck'):
+    for part in ('img_backbone', 'img_neck', 'img_view_transformer'):
         # the benchmark student starts from the depth pre-training's weights: a file made by a
         # training stage (tools/kd_benchmark.py), not part of the checkout
         init = cfg.model[part].get('init_cfg') or {}
