@@ -3,6 +3,7 @@
 import argparse
 import os
 import os.path as osp
+import sys
 from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
@@ -43,6 +44,10 @@ def load_runner_config(args: argparse.Namespace) -> Config:
     The work directory is ``--work-dir``, else the config's ``work_dir``, else
     ``./work_dirs/<config name>`` (as mmdet3d's tools).
     """
+    # run from the repository root, ``custom_imports`` of ``projects.<Name>.<package>`` resolve
+    # (mmdet3d's projects/ convention; the editable install maps only the distillbev package)
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
