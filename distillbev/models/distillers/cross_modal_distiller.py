@@ -11,6 +11,7 @@ from mmdet3d.structures.det3d_data_sample import SampleList
 from torch import nn
 
 from ...structures.bev_grid import BEVGrid
+from .batch_check import check_collated
 from .plan import DistillationPlan
 from .taps import TapRecorder
 from .teacher import (TeacherHolder, check_grids, inherit_weights, load_frozen_teacher,
@@ -129,6 +130,21 @@ class CrossModalDistiller(Base3DDetector):
     @property
     def _used_targets(self) -> List[str]:  # the KD targets the plan runs
         return self.plan.used_targets
+
+    def train_step(self, data, optim_wrapper):
+        """mmengine's train step, after checking that ``data`` is a collated batch."""
+        check_collated(data)
+        return super().train_step(data, optim_wrapper)
+
+    def val_step(self, data):
+        """mmengine's val step, after checking that ``data`` is a collated batch."""
+        check_collated(data)
+        return super().val_step(data)
+
+    def test_step(self, data):
+        """mmengine's test step, after checking that ``data`` is a collated batch."""
+        check_collated(data)
+        return super().test_step(data)
 
     def train(self, mode: bool = True) -> 'CrossModalDistiller':
         """Set the student's mode; the teacher always stays in eval mode."""
