@@ -2,21 +2,27 @@
 """CrossModalDistiller: a frozen LiDAR (or depth-image) teacher teaches an mmdet3d student."""
 import contextlib
 import copy
+import logging
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
 from mmdet3d.models.detectors import Base3DDetector
 from mmdet3d.registry import MODELS
 from mmdet3d.structures.det3d_data_sample import SampleList
+from mmengine.logging import MessageHub, print_log
 from torch import nn
 
 from ...structures.bev_grid import BEVGrid
 from .batch_check import check_collated
 from .plan import DistillationPlan
+from .refs import DistillerConfigError
 from .taps import TapRecorder
 from .teacher import (TeacherHolder, check_grids, inherit_weights, load_frozen_teacher,
                       mmdet3d_scope, model_config)
 from .teacher_runners import build_teacher_runner
+
+
+NONFINITE_MODES = ('raise', 'skip', 'off')
 
 
 @MODELS.register_module()
@@ -57,6 +63,10 @@ class CrossModalDistiller(Base3DDetector):
         grid_check (str): ``'strict'`` | ``'range'`` | ``'off'`` (see :func:`check_grids`).
         student_loss_prefix (str): prefix of the student's own loss keys. Defaults to ''.
         distill_weight (float): global factor of every distillation loss. Defaults to 1.0.
+        nonfinite (str): what a training step does when a loss or gradient is NaN/Inf:
+            ``'raise'`` (stop with the iteration, the terms and their inputs' statistics),
+            ``'skip'`` (warn and leave the weights untouched) or ``'off'`` (mmengine's plain
+            step). Defaults to 'raise'.
         data_preprocessor (dict, optional): defaults to the student's.
         init_cfg (dict, optional): initialisation config of the wrapper.
     """
@@ -82,6 +92,7 @@ class CrossModalDistiller(Base3DDetector):
                  grid_check: str = 'strict',
                  student_loss_prefix: str = '',
                  distill_weight: float = 1.0,
+                 nonfinite: str = 'raise',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         student_cfg = model_config(student, 'student')
@@ -101,6 +112,10 @@ class CrossModalDistiller(Base3DDetector):
         check_grids(self.student, self.teacher, grid_check)
         self.student_loss_prefix, self.distill_prefix = student_loss_prefix, 'distill.'
         self.distill_weight = float(distill_weight)
+        if nonfinite not in NONFINITE_MODES:
+            raise DistillerConfigError(f'nonfinite={nonfinite!r}: use one of {NONFINITE_MODES} '
+                                       f'(what a training step does when a loss is NaN/Inf)')
+        self.nonfinite = nonfinite
         self.distillation_stopped = False
         self.student_recorder = TapRecorder(self.student, student_taps, 'student')
         self.teacher_recorder = TapRecorder(self.teacher, teacher_taps, 'teacher',
@@ -132,9 +147,54 @@ class CrossModalDistiller(Base3DDetector):
         return self.plan.used_targets
 
     def train_step(self, data, optim_wrapper):
-        """mmengine's train step, after checking that ``data`` is a collated batch."""
+        """mmengine's train step (forward, parse, backward, step) with two guards.
+
+        ``data`` must be a collated batch, and no loss or gradient may be NaN/Inf: with
+        ``nonfinite='raise'`` the step raises ``FloatingPointError`` naming the iteration, the
+        non-finite terms and, for KD terms, their inputs' statistics; with ``'skip'`` it warns
+        and leaves the weights untouched (gradients zeroed, ``nonfinite_skipped=1`` logged);
+        ``'off'`` is mmengine's plain step.
+        """
         check_collated(data)
-        return super().train_step(data, optim_wrapper)
+        if self.nonfinite == 'off':
+            return super().train_step(data, optim_wrapper)
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            losses = self._run_forward(data, mode='loss')
+        parsed, log_vars = self.parse_losses(losses)
+        bad = [k for k, v in losses.items() if 'loss' in k and not all(
+            torch.isfinite(t).all() for t in (v if isinstance(v, (list, tuple)) else [v]))]
+        if not bad:
+            optim_wrapper.backward(optim_wrapper.scale_loss(parsed))
+            if not optim_wrapper.should_update():
+                return log_vars
+            params = [p for g in optim_wrapper.param_groups for p in g['params']
+                      if p.grad is not None]
+            # (mixed precision: the GradScaler itself skips steps with inf gradients)
+            if type(optim_wrapper).__name__ == 'AmpOptimWrapper' or all(
+                    torch.isfinite(p.grad).all() for p in params):
+                optim_wrapper.step()
+                optim_wrapper.zero_grad()
+                return log_vars
+            bad = ['(finite losses, non-finite gradients)']
+        return self._nonfinite_step(bad, optim_wrapper, log_vars)
+
+    def _nonfinite_step(self, bad: List[str], optim_wrapper, log_vars: dict) -> dict:
+        """Raise, or skip the update, for the non-finite terms ``bad``."""
+        it = MessageHub.get_current_instance().get_info('iter')
+        details = [f'{k} (inputs: {self.plan.nonfinite[k[len(self.distill_prefix):]]})'
+                   if k.startswith(self.distill_prefix)
+                   and k[len(self.distill_prefix):] in self.plan.nonfinite else k for k in bad]
+        msg = (f'non-finite loss at iteration {it}: ' + '; '.join(details) + '. The weights were '
+               f'not updated. Set nonfinite="skip" in the distiller config to skip such steps '
+               f'instead of stopping.')
+        if self.nonfinite == 'raise':
+            raise FloatingPointError(msg)
+        print_log(msg, logger='current', level=logging.WARNING)
+        optim_wrapper.zero_grad()
+        log_vars = {k: v for k, v in log_vars.items() if k in ('loss',)}
+        log_vars['nonfinite_skipped'] = torch.tensor(1.0)
+        return log_vars
 
     def val_step(self, data):
         """mmengine's val step, after checking that ``data`` is a collated batch."""

@@ -85,6 +85,9 @@ class DistillationPlan:
                  distill_losses: Optional[dict] = None, grid: Optional[BEVGrid] = None) -> None:
         self.student_taps, self.teacher_taps, self.grid = student_taps, teacher_taps, grid
         self.adapters, self.kd_targets = nn.ModuleDict(), nn.ModuleDict()
+        # loss name -> its inputs' statistics, for the losses of the last batch that were not
+        # finite (read by the distiller's non-finite guard)
+        self.nonfinite: Dict[str, str] = {}
         self.distill_losses = nn.ModuleDict()
         self.adapter_inputs: Dict[str, str] = {}
         self.target_inputs: Dict[str, Binding] = {}
@@ -240,6 +243,7 @@ class DistillationPlan:
 
     def _run(self, inputs: dict, data_samples: Sequence, student_raw: Dict[str, Any],
              teacher_vals: Dict[str, Any], weight: float, prefix: str) -> Dict[str, Tensor]:
+        self.nonfinite: Dict[str, str] = {}
         spaces: Dict[str, Dict[str, Any]] = dict(
             student_raw=student_raw, student=dict(student_raw), teacher=teacher_vals,
             target={}, data=batch_data(inputs, data_samples))
@@ -263,9 +267,35 @@ class DistillationPlan:
             if self.loss_check_shapes[name]:
                 check_shapes(name, mapping, kwargs)
             value = module(**kwargs)
+            if not all(torch.isfinite(v).all() for v in _loss_tensors(value)):
+                self.nonfinite[name] = describe_inputs(kwargs)
             if isinstance(value, dict):
                 for k, v in value.items():
                     out[f'{prefix}{name}.{k}'] = v * weight if 'loss' in k else v
             else:
                 out[prefix + name] = value * weight
         return out
+
+
+def _loss_tensors(value: Any) -> List[Tensor]:
+    """The tensors of a loss value (a tensor, or a dict of them)."""
+    values = value.values() if isinstance(value, dict) else [value]
+    return [v for v in values if isinstance(v, Tensor)]
+
+
+def describe_inputs(kwargs: Dict[str, Any]) -> str:
+    """``arg: shape, min / mean / max, non-finite count`` of every tensor input of a loss."""
+    parts = []
+    for arg, value in kwargs.items():
+        tensors = value if isinstance(value, (list, tuple)) else [value]
+        for i, t in enumerate(tensors):
+            if not isinstance(t, Tensor) or not t.is_floating_point():
+                continue
+            name = arg if len(tensors) == 1 else f'{arg}[{i}]'
+            t = t.detach().float()
+            finite = t[torch.isfinite(t)]
+            stats = (f'{finite.min().item():.4g} / {finite.mean().item():.4g} / '
+                     f'{finite.max().item():.4g}') if finite.numel() else 'no finite value'
+            parts.append(f'{name}: shape {tuple(t.shape)}, min / mean / max of the finite '
+                         f'values {stats}, non-finite {t.numel() - finite.numel()}')
+    return '; '.join(parts)
