@@ -107,7 +107,9 @@ class DistillationPlan:
             self.adapter_inputs[name] = ref
             self.adapters[name] = MODELS.build(cfg)
             self.student_names.add(name)
-        for name, cfg in (kd_targets or {}).items():
+        kd_targets = kd_targets or {}
+        for name in _dependency_order(kd_targets):
+            cfg = kd_targets[name]
             module, mapping = self._build(cfg, f'KD target {name!r}')
             self.target_inputs[name] = self._bind(module, mapping, f'KD target {name!r}',
                                                   set(self.kd_targets))
@@ -299,3 +301,30 @@ def describe_inputs(kwargs: Dict[str, Any]) -> str:
             parts.append(f'{name}: shape {tuple(t.shape)}, min / mean / max of the finite '
                          f'values {stats}, non-finite {t.numel() - finite.numel()}')
     return '; '.join(parts)
+
+
+def _dependency_order(kd_targets: Dict[str, dict]) -> List[str]:
+    """Target names with each target after the targets its inputs reference, else in config order.
+
+    Configs written back by mmengine (``Config.dump``, the copy the Runner saves in the work
+    directory) sort dict keys, so a target may come before one it reads. Cycles and unknown
+    names are left in place for the binding check to report.
+    """
+    deps = {}
+    for name, cfg in kd_targets.items():
+        refs = [r for ref in dict(cfg.get('inputs') or {}).values() for r in _refs(ref)]
+        deps[name] = [r.split('.')[1] for r in refs
+                      if isinstance(r, str) and r.startswith('target.')
+                      and r.split('.')[1] in kd_targets]
+    order: List[str] = []
+
+    def visit(name: str, path: Tuple[str, ...]) -> None:
+        if name in order or name in path:
+            return
+        for dep in deps[name]:
+            visit(dep, path + (name, ))
+        order.append(name)
+
+    for name in kd_targets:
+        visit(name, ())
+    return order

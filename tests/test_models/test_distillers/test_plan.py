@@ -73,3 +73,25 @@ def test_plan_prunes_unused_adapters_and_targets():
     model.train()
     losses = model(**model.data_preprocessor(batch(), True), mode='loss')
     assert torch.isfinite(losses['distill.loss_bev'])
+
+
+def test_targets_run_after_the_targets_they_read_whatever_the_key_order():
+    # mmengine's Config.dump (the config copy in every work dir) sorts keys: 'a' reads 'b' and
+    # comes first
+    centre = dict(type='_TestCenterMask', point_cloud_range=PCR, cell=0.8)
+    cfg = distiller_cfg(kd_targets=dict(
+        a=dict(centre, inputs=dict(like='target.b.mask')),
+        b=dict(centre, inputs=dict(like='teacher.neck'))))
+    cfg['distill_losses']['loss_neck']['inputs']['mask'] = 'target.a.mask'
+    model = build(cfg)
+    assert list(model.plan.kd_targets) == ['b', 'a']
+    model.train()
+    data = model.data_preprocessor(batch(), True)
+    losses = model(**data, mode='loss')
+    assert torch.isfinite(losses['distill.loss_neck'])
+    # a cycle is still reported by name
+    cyc = distiller_cfg(kd_targets=dict(
+        a=dict(centre, inputs=dict(like='target.b.mask')),
+        b=dict(centre, inputs=dict(like='target.a.mask'))))
+    with pytest.raises(DistillerConfigError, match="names no target entry"):
+        build(cyc)
