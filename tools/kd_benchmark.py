@@ -204,6 +204,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--cfg-options', nargs='*', default=[],
                    help='key=value overrides of the pre-training and every student training '
                    '(tests: tiny schedules)')
+    p.add_argument('--table-only', action='store_true',
+                   help='train and evaluate nothing: write the tables from the finished runs '
+                   '(a benchmark in progress; missing runs are listed)')
     p.add_argument('--teacher-cfg-options', nargs='*', default=[],
                    help='key=value overrides of the teacher training')
     return p.parse_args(argv)
@@ -213,6 +216,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     args.work_dir, args.root = osp.abspath(args.work_dir), osp.abspath(args.root)
     start = time.time()
+    if args.table_only:
+        return write_tables(finished_runs(args, start), args, start)
     bench = bench_settings()
     make_data(args, bench, start)
     stage_checkpoint('pretrain', *PRETRAIN, args, start, args.cfg_options)
@@ -245,6 +250,28 @@ def main(argv=None) -> None:
                 f"{r['split']} mAP {r['mAP']:.3f} NDS {r['NDS']:.3f}" for r in recs), start)
             runs += recs
     write_tables(runs, args, start)
+
+
+def finished_runs(args, start: float) -> List[dict]:
+    """The records of the finished runs (teacher, then methods x seeds) on ``args.splits``."""
+    runs, missing = [], []
+    for split in args.splits:
+        path = osp.join(args.work_dir, 'teacher', f'metrics_{split}.json')
+        if osp.exists(path):
+            info = json.load(open(osp.join(args.work_dir, 'teacher', 'train_done.json')))
+            runs.append(record('teacher', 0, split, TEACHER[0], json.load(open(path)), info,
+                               bench_settings()))
+    for seed in args.seeds:
+        for method in args.methods:
+            out = osp.join(args.work_dir, 'runs', f'{method}_seed{seed}.json')
+            done = json.load(open(out)) if osp.exists(out) else []
+            got = [r for r in done if r['split'] in args.splits]
+            runs += got
+            if len(got) < len(args.splits):
+                missing.append(f'{method} seed {seed}')
+    if missing:
+        log('not run yet: ' + ', '.join(missing), start)
+    return runs
 
 
 def write_tables(runs: List[dict], args, start: float) -> None:

@@ -59,3 +59,12 @@ def test_kd_benchmark_tiny_runs_resumes_and_pairs(tmp_path):
     md = (tmp_path / 'table.md').read_text()
     assert '| CMKD (paper setting) | 0 |' in md
     assert '| BEVDepth-R18 (no KD) | 0 |' in md
+
+    # a benchmark in progress: the tables of what has finished, the missing runs named
+    partial = run_tool(['tools/kd_benchmark.py', '--root', str(tmp_path), '--work-dir',
+                        str(tmp_path / 'work'), '--out', str(tmp_path / 'partial'),
+                        '--methods', 'baseline', 'cmkd', '--seeds', '0', '1', '--table-only'],
+                       tmp_path / 'partial.log')
+    assert 'not run yet: baseline seed 1, cmkd seed 1' in partial
+    assert 'tools/train.py' not in partial and 'tools/test.py' not in partial
+    assert json.loads((tmp_path / 'partial.json').read_text())['runs'] == runs
