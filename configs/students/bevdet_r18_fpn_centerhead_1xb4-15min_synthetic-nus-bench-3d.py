@@ -3,9 +3,9 @@
 # synthetic BEVDet (6 views at 128x352, 64x64 BEV at 0.8 m over +-25.6 m) on the benchmark's
 # four-class data (configs/_base_/datasets/synthetic-nus-bench-3d.py), with its image backbone
 # and neck initialised from depth pre-training on the benchmark's training images
-# (configs/pretrain/: LiDAR depth only, no boxes, no val/test data), and a schedule meant for 15
-# minutes on 2 CPU cores (not met yet: docs/student_regime.md). The test dataloader is the
-# held-out test split.
+# (configs/pretrain/: LiDAR depth only, no boxes, no val/test data), and a schedule that fits a
+# distillation run into 15 minutes on 2 CPU cores (docs/student_regime.md). The test dataloader
+# is the held-out test split.
 _base_ = [
     './bevdet_r18_fpn_centerhead_1xb4-12e_synthetic-nus-3d.py',
     '../_base_/datasets/synthetic-nus-bench-3d.py',

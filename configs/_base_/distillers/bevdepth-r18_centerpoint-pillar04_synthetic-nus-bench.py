@@ -1,7 +1,7 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 # Shared part of the KD-benchmark distillation configs (tools/kd_benchmark.py): the benchmark's
-# student (BEVDepth-R18 with the depth-pre-trained encoder; its data, held-out test split and
-# schedule (meant for 15 minutes, not met yet) come with it) and its LiDAR teacher, the 0.4 m
+# student (BEVDepth-R18 with the depth-pre-trained encoder and depth net; its data, held-out
+# test split and 180-iteration schedule come with it) and its LiDAR teacher, the 0.4 m
 # CenterPoint-pillar on the same four classes and BEV grid. Both see one augmented scene: LiDAR
 # sweeps are loaded next to the six images and GlobalBEVAug3D moves points and boxes together; the
 # student's depth targets use the key-frame points only (as the student alone, which loads no
