@@ -271,6 +271,7 @@ def finished_runs(args, start: float) -> List[dict]:
                 missing.append(f'{method} seed {seed}')
     if missing:
         log('not run yet: ' + ', '.join(missing), start)
+    args.missing = missing
     return runs
 
 
@@ -286,6 +287,8 @@ def write_tables(runs: List[dict], args, start: float) -> None:
             '[student_regime.md](student_regime.md)). Mean ± std over seeds; Δ: paired gain '
             'over the baseline of the same seed (mean, and min over seeds). Stock NuScenesMetric '
             '(devkit, 25 m ranges), mAP/NDS over the benchmark\'s classes.\n\n')
+    if getattr(args, 'missing', None):
+        head += ('**In progress**: not run yet: ' + ', '.join(args.missing) + '.\n\n')
     text = head + '\n\n'.join(parts) + '\n'
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out + '.md', 'w') as f:
