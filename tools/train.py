@@ -13,6 +13,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 import distillbev  # noqa: F401  (checks the stack, patches checkpointing, registers modules)
+from distillbev.models.distillers.pipeline_check import check_distill_pipeline
 from distillbev.utils.runner_cli import (add_runner_args, build_runner, load_runner_config,
                                          parse_runner_args)
 
@@ -61,6 +62,7 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def main() -> None:
     cfg = build_config(parse_args())
+    check_distill_pipeline(cfg)  # distillation configs: can the pipeline feed the distiller?
     build_runner(cfg).train()
 
 

@@ -1,5 +1,9 @@
 # Copyright (c) distillbev contributors. All rights reserved.
-from .distill_hooks import DistillWeightHook, StopDistillationHook, TeacherFrozenGuardHook
+from .distill_hooks import (DistillPipelineCheckHook, DistillWeightHook, StopDistillationHook,
+                            TeacherFrozenGuardHook)
 from .kd_probe_hook import KDTermProbeHook
 
-__all__ = ['StopDistillationHook', 'DistillWeightHook', 'TeacherFrozenGuardHook', 'KDTermProbeHook']
+__all__ = [
+    'StopDistillationHook', 'DistillWeightHook', 'TeacherFrozenGuardHook', 'KDTermProbeHook',
+    'DistillPipelineCheckHook'
+]

@@ -1,11 +1,14 @@
 # Copyright (c) distillbev contributors. All rights reserved.
-"""Hooks for :class:`CrossModalDistiller`: stop or schedule distillation, guard the teacher."""
+"""Hooks for :class:`CrossModalDistiller`: stop or schedule distillation, guard the teacher, check
+the training pipeline."""
 from typing import List, Optional, Sequence, Tuple
 
 import torch
 from mmdet3d.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+
+from ...models.distillers.pipeline_check import check_distill_pipeline
 
 
 def _distiller(runner):
@@ -152,3 +155,19 @@ class TeacherFrozenGuardHook(Hook):
                 problems.append(f'teacher tensors changed during training: {changed[:5]}')
         if problems:
             raise RuntimeError('teacher is not frozen: ' + '; '.join(problems))
+
+
+@HOOKS.register_module()
+class DistillPipelineCheckHook(Hook):
+    """Check, before the run, that the training pipeline can feed the distiller
+    (:func:`~distillbev.models.distillers.pipeline_check.check_distill_pipeline`).
+
+    ``tools/train.py`` runs the same check on every config; this hook brings it to other
+    launchers (``mim train``, mmdet3d's own ``tools/train.py``). The distillation base configs
+    list it in ``custom_hooks``.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def before_run(self, runner) -> None:
+        check_distill_pipeline(runner.cfg)

@@ -3,6 +3,7 @@
 import contextlib
 import copy
 import logging
+import math
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
@@ -17,8 +18,8 @@ from .batch_check import check_collated
 from .plan import DistillationPlan
 from .refs import DistillerConfigError
 from .taps import TapRecorder
-from .teacher import (TeacherHolder, check_grids, inherit_weights, load_frozen_teacher,
-                      mmdet3d_scope, model_config)
+from .teacher import (TeacherHolder, check_class_order, check_grids, inherit_weights,
+                      load_frozen_teacher, mmdet3d_scope, model_config)
 from .teacher_runners import build_teacher_runner
 
 
@@ -112,6 +113,12 @@ class CrossModalDistiller(Base3DDetector):
         check_grids(self.student, self.teacher, grid_check)
         self.student_loss_prefix, self.distill_prefix = student_loss_prefix, 'distill.'
         self.distill_weight = float(distill_weight)
+        if not (self.distill_weight >= 0 and math.isfinite(self.distill_weight)):
+            raise DistillerConfigError(
+                f'distill_weight={distill_weight!r}: the global factor of the distillation '
+                f'losses must be a finite number >= 0 (0 turns KD off; a negative weight '
+                f'rewards the student for moving away from the teacher). Scale single losses '
+                f'with their loss_weight.')
         if nonfinite not in NONFINITE_MODES:
             raise DistillerConfigError(f'nonfinite={nonfinite!r}: use one of {NONFINITE_MODES} '
                                        f'(what a training step does when a loss is NaN/Inf)')
@@ -130,6 +137,8 @@ class CrossModalDistiller(Base3DDetector):
         self.adapters, self.kd_targets, self.distill_losses = (
             self.plan.adapters, self.plan.kd_targets, self.plan.distill_losses)
         self.inherit_from_teacher = inherit_from_teacher
+        check_class_order(self.student, self.teacher, self.student_recorder.paths(),
+                          self.teacher_recorder.paths(), inherit_from_teacher)
         inherit_weights(self.student, self.teacher, inherit_from_teacher)
 
     @property

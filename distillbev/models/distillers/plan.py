@@ -27,7 +27,7 @@ from mmdet3d.registry import MODELS
 from mmengine.logging import print_log
 from torch import Tensor, nn
 
-from ...structures.bev_grid import BEVGrid
+from ...structures.bev_grid import BEVGrid, build_bev_grid
 from .refs import AUTO_BIND, DATA_KEYS, DistillerConfigError, batch_data, follow_path, parse_ref
 from .shape_check import check_shapes
 from .taps import TapRecorder, flatten_tensors
@@ -149,6 +149,16 @@ class DistillationPlan:
                     f'bbox_coder); give the student head these, or set grid=dict('
                     f'point_cloud_range=[...], cell_size=...) in this config')
             cfg['grid'] = self.grid
+        elif cfg.get('grid') is not None and self.grid is not None:
+            grid, own = build_bev_grid(cfg['grid']), self.grid
+            bounds = [(grid.x_min, own.x_min), (grid.y_min, own.y_min),
+                      (grid.x_max, own.x_max), (grid.y_max, own.y_max)]
+            if any(abs(a - b) > 1e-4 for a, b in bounds):  # another resolution is allowed
+                raise DistillerConfigError(
+                    f'{owner}: its grid {grid} covers another area than the student head\'s '
+                    f'{own}, so its masks would not fall on the features\' cells. Remove grid= '
+                    f'from this config (the student\'s grid is passed in) or give it the '
+                    f'student\'s point_cloud_range.')
         return MODELS.build(cfg), mapping
 
     def _check_ref(self, ref: str, owner: str, arg: str, targets: set) -> None:
@@ -186,6 +196,7 @@ class DistillationPlan:
                     f'{names}')
             for one in _refs(ref):
                 self._check_ref(one, owner, arg, targets)
+                _check_side(owner, arg, one)
         bound = dict(mapping)
         for arg in names:
             if arg not in bound and arg in AUTO_BIND:
@@ -267,7 +278,7 @@ class DistillationPlan:
             mapping = self.loss_inputs[name]
             kwargs = {a: get(r) for a, r in mapping.items()}
             if self.loss_check_shapes[name]:
-                check_shapes(name, mapping, kwargs)
+                check_shapes(name, mapping, kwargs, list(self.adapters))
             value = module(**kwargs)
             if not all(torch.isfinite(v).all() for v in _loss_tensors(value)):
                 self.nonfinite[name] = describe_inputs(kwargs)
@@ -277,6 +288,25 @@ class DistillationPlan:
             else:
                 out[prefix + name] = value * weight
         return out
+
+
+STUDENT_ARG_PREFIXES, TEACHER_ARG_PREFIXES = ('s_', 'student'), ('t_', 'teacher')
+
+
+def _check_side(owner: str, arg: str, ref: str) -> None:
+    """A student argument (``s_*``, ``student*``) must not read the teacher, and a teacher
+    argument (``t_*``, ``teacher*``) must not read the student: a swapped mapping would train
+    the teacher's features into nothing and pull the student towards itself."""
+    ns = ref.split('.')[0]
+    if arg.startswith(STUDENT_ARG_PREFIXES) and ns == 'teacher':
+        side, other = 'student', 'teacher'
+    elif arg.startswith(TEACHER_ARG_PREFIXES) and ns in ('student', 'student_raw'):
+        side, other = 'teacher', 'student'
+    else:
+        return
+    raise DistillerConfigError(
+        f'{owner}: argument {arg!r} takes the {side} tensor, but inputs maps it to {ref!r} (a '
+        f'{other} reference); swap the student and teacher references in inputs=')
 
 
 def _loss_tensors(value: Any) -> List[Tensor]:

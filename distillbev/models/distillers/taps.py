@@ -194,7 +194,21 @@ class TapRecorder:
         return False
 
     def values(self) -> Dict[str, Any]:
-        """Recorded values of every tap (raises if one did not fire)."""
+        """Recorded values of every tap.
+
+        Raises:
+            DistillerConfigError: a tap's module did not run in this step (a tap on a module
+                that the student's ``loss()``, or the teacher runner, never calls).
+        """
+        idle = [f'{name!r} ({tap.path})' for name, tap in self.taps.items() if not tap.done]
+        if idle:
+            where = ("the student's loss()" if self.owner == 'student'
+                     else 'the teacher runner')
+            raise DistillerConfigError(
+                f'{self.owner} tap(s) {", ".join(idle)} did not run: {where} never called the '
+                f'module(s) in this step (a module used only in predict(), an unused branch, or '
+                f'a head the teacher runner does not run: teacher_runner=dict('
+                f'type="TeacherFeatureHeadRunner")). Tap a module that runs in training.')
         return {name: tap.value() for name, tap in self.taps.items()}
 
     def pop_values(self) -> Dict[str, Any]:

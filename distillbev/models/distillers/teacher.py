@@ -191,6 +191,55 @@ def check_grids(student: nn.Module, teacher: nn.Module, mode: str = 'strict') ->
             f'({t.shape[::-1]} vs {s.shape[::-1]} cells); {fix}')
 
 
+def head_class_names(model: nn.Module) -> Optional[List[List[str]]]:
+    """Class names of the detector's head, per task (CenterHead ``tasks``), or None.
+
+    Heads that state no ``class_names`` (e.g. anchor heads, which take only ``num_classes``)
+    give None.
+    """
+    head = getattr(model, 'pts_bbox_head', None) or getattr(model, 'bbox_head', None)
+    names = getattr(head, 'class_names', None)
+    if not names:
+        return None
+    return [list(t) if isinstance(t, (list, tuple)) else [t] for t in names]
+
+
+def check_class_order(student: nn.Module, teacher: nn.Module, student_taps: Dict[str, str],
+                      teacher_taps: Dict[str, str],
+                      inherit: Optional[Union[Sequence[str], Dict[str, str]]]) -> None:
+    """Teacher and student heads must list the same classes in the same tasks and order when
+    head outputs are distilled (a tap inside either head) or head weights are inherited.
+
+    Otherwise a response loss would compare, channel for channel, the scores of different
+    classes (e.g. the student's car heatmap against the teacher's pedestrian one).
+
+    Args:
+        student (nn.Module): the student.
+        teacher (nn.Module): the teacher.
+        student_taps (dict): student tap name -> module path.
+        teacher_taps (dict): teacher tap name -> module path.
+        inherit (list | dict, optional): ``inherit_from_teacher``.
+    """
+    s_names, t_names = head_class_names(student), head_class_names(teacher)
+    if s_names is None or t_names is None or s_names == t_names:
+        return
+
+    def in_head(path: str) -> bool:
+        return path.split('.')[0] in ('pts_bbox_head', 'bbox_head')
+
+    inherit = list(inherit.items()) if isinstance(inherit, dict) else [
+        (p, p) for p in (inherit or [])]
+    users = ([f'student tap {n!r} ({p})' for n, p in student_taps.items() if in_head(p)]
+             + [f'teacher tap {n!r} ({p})' for n, p in teacher_taps.items() if in_head(p)]
+             + [f'inherit_from_teacher {s!r}' for s, t in inherit if in_head(s) or in_head(t)])
+    if users:
+        raise DistillerConfigError(
+            f'the student head\'s tasks/classes {s_names} differ from the teacher\'s {t_names}, '
+            f'and head outputs are distilled or inherited ({"; ".join(users)}): the KD would '
+            f'compare different classes channel for channel. Give the student the teacher\'s '
+            f'tasks (same class_names, same order) or distil features only.')
+
+
 def inherit_weights(student: nn.Module, teacher: nn.Module,
                     pairs: Optional[Union[Sequence[str], Dict[str, str]]]) -> None:
     """Copy teacher module weights into student modules of the same architecture.

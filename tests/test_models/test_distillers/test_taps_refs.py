@@ -89,7 +89,7 @@ def test_recorder_only_records_inside_context_and_early_exit():
     with pytest.raises(TapsComplete), rec:
         net(torch.randn(1, 1, 2, 2))
     assert not calls and rec.values()['feat'].shape == (1, 2, 2, 2)
-    with pytest.raises(RuntimeError, match='did not run'):
+    with pytest.raises(DistillerConfigError, match="teacher tap.*'feat' .backbone. did not run"):
         with rec:
             pass
         rec.values()

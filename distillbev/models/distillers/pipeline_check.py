@@ -1,0 +1,112 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+"""Build-time checks of a distillation config's training pipeline against its distiller.
+
+The distiller sees tensors, not the pipeline that made them, so mistakes that only the pipeline
+shows are caught here, before the first step (``tools/train.py`` calls
+:func:`check_distill_pipeline` on the merged config; :class:`DistillPipelineCheckHook` does the
+same in ``before_run`` for other launchers such as ``mim train``):
+
+- GT-paste (``ObjectSample``) next to camera images: pasted LiDAR points have no pixels, so the
+  teacher sees objects that the camera student cannot;
+- a BEV augmentation that records no ``lidar_aug_matrix`` (stock ``GlobalRotScaleTrans`` /
+  ``RandomFlip3D``) next to camera images: points and boxes move, the cameras' lift does not;
+- ``GlobalBEVAug3D`` with a packing transform that drops ``lidar_aug_matrix`` from the metainfo;
+- a teacher input (``teacher_inputs`` / the runner's ``inputs``) that the pipeline never packs,
+  e.g. a depth-image teacher without a depth image.
+"""
+import inspect
+from typing import Any, Dict, List, Optional
+
+from mmdet3d.registry import TRANSFORMS
+
+from .refs import DistillerConfigError
+
+# transforms that move points and boxes without recording the matrix the camera lift needs
+UNRECORDED_BEV_AUGS = ('GlobalRotScaleTrans', 'RandomFlip3D')
+# batch input key (after Det3DDataPreprocessor) -> the packed key it comes from
+PREPROCESSED_FROM = dict(imgs='img', points='points', voxels='points')
+
+
+def _type_name(t: Any) -> str:
+    t = t.get('type', '') if isinstance(t, dict) else t
+    return t if isinstance(t, str) else getattr(t, '__name__', str(t))
+
+
+def train_pipeline_of(dataset: Optional[dict]) -> Optional[List[dict]]:
+    """The pipeline of a dataset config, looking through wrappers (``dataset=``, ``datasets=``)."""
+    while isinstance(dataset, dict):
+        if dataset.get('pipeline') is not None:
+            return list(dataset['pipeline'])
+        inner = dataset.get('dataset')
+        if inner is None and dataset.get('datasets'):
+            inner = dataset['datasets'][0]
+        dataset = inner
+    return None
+
+
+def _teacher_inputs(model: dict) -> Dict[str, str]:
+    runner = model.get('teacher_runner') or {}
+    inputs = runner.get('inputs') or model.get('teacher_inputs')
+    if inputs:
+        return dict(inputs)
+    if _type_name(runner) == 'TeacherDepthImageRunner':
+        return dict(imgs='depth_imgs')
+    return dict(points='points')
+
+
+def check_distill_pipeline(cfg: Any) -> None:
+    """Raise :class:`DistillerConfigError` when the training pipeline cannot feed the distiller.
+
+    A no-op for configs whose model is not a ``CrossModalDistiller`` or that train without a
+    dataloader.
+
+    Args:
+        cfg (Config | dict): the full config (``model``, ``train_dataloader``).
+    """
+    model = cfg.get('model') or {}
+    if _type_name(model) != 'CrossModalDistiller':
+        return
+    pipeline = train_pipeline_of((cfg.get('train_dataloader') or {}).get('dataset'))
+    if not pipeline:
+        return
+    types = [_type_name(t) for t in pipeline]
+    packs = [t for t in pipeline if 'Pack' in _type_name(t)]
+    if not packs:
+        return
+    pack = packs[-1]
+    keys = list(pack.get('keys') or [])
+    where = 'train_dataloader.dataset.pipeline'
+    if 'img' in keys and 'ObjectSample' in types:
+        raise DistillerConfigError(
+            f'{where} has ObjectSample (GT-paste) and packs camera images: the pasted LiDAR '
+            f'points have no pixels, so the teacher sees objects the camera student cannot. '
+            f'Remove ObjectSample from the distillation pipeline.')
+    if 'img' in keys:
+        for t in pipeline:
+            name = _type_name(t)
+            moves = name == 'GlobalRotScaleTrans' or (name == 'RandomFlip3D' and any(
+                t.get(k, 0) for k in ('flip_ratio_bev_horizontal', 'flip_ratio_bev_vertical')))
+            if name in UNRECORDED_BEV_AUGS and moves:
+                raise DistillerConfigError(
+                    f'{where}: {name} moves the points (the teacher\'s input) and the boxes but '
+                    f'records no lidar_aug_matrix, so the camera student lifts its images into '
+                    f'the un-augmented frame and its BEV no longer lines up with the teacher\'s. '
+                    f'Use GlobalBEVAug3D (rotation, scale, flips; records lidar_aug_matrix).')
+    if 'GlobalBEVAug3D' in types:
+        meta_keys = pack.get('meta_keys')
+        if meta_keys is None:
+            cls = TRANSFORMS.get(_type_name(pack))
+            default = inspect.signature(cls).parameters.get('meta_keys') if cls else None
+            meta_keys = default.default if default is not None else ()
+        if 'lidar_aug_matrix' not in meta_keys:
+            raise DistillerConfigError(
+                f'{where}: GlobalBEVAug3D records lidar_aug_matrix, but {_type_name(pack)} does '
+                f'not pack it (meta_keys), so the camera student never sees the augmentation. '
+                f'Use PackMultiViewDet3DInputs or add "lidar_aug_matrix" to meta_keys.')
+    for t_key, src in _teacher_inputs(model).items():
+        packed = PREPROCESSED_FROM.get(src, src)
+        if packed not in keys and src not in keys:
+            raise DistillerConfigError(
+                f'the teacher reads batch input {src!r} (as its {t_key!r}), which {where} never '
+                f'packs ({_type_name(pack)} keys={keys}). Add the transform that makes it (e.g. '
+                f'the depth image of a depth-image teacher) and list {packed!r} in the keys.')
