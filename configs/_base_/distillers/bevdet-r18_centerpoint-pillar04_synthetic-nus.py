@@ -45,3 +45,7 @@ model = dict(
     student={{_base_.model}},
     teacher=teacher_config,
     teacher_ckpt=teacher_ckpt)
+
+# checks, before the run, that the training pipeline can feed the distiller (tools/train.py
+# runs the same check; the hook brings it to mim train and mmdet3d's own tools/train.py)
+custom_hooks = [dict(type='DistillPipelineCheckHook')]
