@@ -195,7 +195,7 @@ class CrossModalDistiller(Base3DDetector):
                    if k.startswith(self.distill_prefix)
                    and k[len(self.distill_prefix):] in self.plan.nonfinite else k for k in bad]
         msg = (f'non-finite loss at iteration {it}: ' + '; '.join(details) + '. The weights were '
-               f'not updated. Set nonfinite="skip" in the distiller config to skip such steps '
+               'not updated. Set nonfinite="skip" in the distiller config to skip such steps '
                f'instead of stopping.')
         if self.nonfinite == 'raise':
             raise FloatingPointError(msg)

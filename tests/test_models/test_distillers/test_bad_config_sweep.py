@@ -10,7 +10,6 @@ that never runs, adapter channels) fail at the first step, before any weight is 
 import os.path as osp
 
 import pytest
-import torch
 from distill_tiny_models import PCR, batch, build, distiller_cfg, student_cfg
 from mmengine.config import Config
 
