@@ -196,7 +196,7 @@ class CrossModalDistiller(Base3DDetector):
                    and k[len(self.distill_prefix):] in self.plan.nonfinite else k for k in bad]
         msg = (f'non-finite loss at iteration {it}: ' + '; '.join(details) + '. The weights were '
                'not updated. Set nonfinite="skip" in the distiller config to skip such steps '
-               f'instead of stopping.')
+               'instead of stopping.')
         if self.nonfinite == 'raise':
             raise FloatingPointError(msg)
         print_log(msg, logger='current', level=logging.WARNING)
