@@ -12,12 +12,14 @@
 2. Saving. mmengine writes checkpoints in place, so a crash or a full disk during ``torch.save``
    leaves a truncated ``epoch_N.pth``/``iter_N.pth``. :func:`atomic_save_checkpoint` writes to a
    temporary file in the same directory, flushes it to disk and renames it over the target, so
-   the previous checkpoint stays intact until the new one is complete.
+   the previous checkpoint stays intact until the new one is complete. The temporary file of a
+   writer killed mid-write (SIGKILL) is removed when that checkpoint is next written.
 
 Both are installed by :mod:`distillbev.utils.compat` (patches ``torch_safe_globals`` and
 ``mmengine_atomic_save``) when ``distillbev`` is imported, also via ``custom_imports`` from a
 stock mmdet3d tool; ``DISTILLBEV_NO_PATCH`` turns them off. This module only defines them.
 """
+import glob
 import importlib
 import os
 import os.path as osp
@@ -95,6 +97,10 @@ def atomic_save_checkpoint(checkpoint: dict, filename: str, *args, **kwargs) -> 
     filename = str(filename)
     dirname = osp.dirname(osp.abspath(filename))
     os.makedirs(dirname, exist_ok=True)
+    # a writer killed mid-write (SIGKILL, power loss) leaves its temporary file behind
+    for stale in glob.glob(osp.join(glob.escape(dirname), glob.escape(osp.basename(filename))
+                                    + '.*.tmp')):
+        os.remove(stale)
     fd, tmp = tempfile.mkstemp(prefix=osp.basename(filename) + '.', suffix='.tmp', dir=dirname)
     try:
         with os.fdopen(fd, 'wb') as f:

@@ -46,6 +46,8 @@ model = dict(
     teacher=teacher_config,
     teacher_ckpt=teacher_ckpt)
 
-# checks, before the run, that the training pipeline can feed the distiller (tools/train.py
-# runs the same check; the hook brings it to mim train and mmdet3d's own tools/train.py)
-custom_hooks = [dict(type='DistillPipelineCheckHook')]
+# DistillPipelineCheckHook: before the run, the training pipeline must be able to feed the
+# distiller (tools/train.py runs the same check; the hook brings it to mim train and mmdet3d's
+# own tools/train.py). RNGStateCheckpointHook: --resume continues the random streams, so a
+# resumed run's losses equal an uninterrupted run's.
+custom_hooks = [dict(type='DistillPipelineCheckHook'), dict(type='RNGStateCheckpointHook')]

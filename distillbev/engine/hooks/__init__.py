@@ -2,8 +2,9 @@
 from .distill_hooks import (DistillPipelineCheckHook, DistillWeightHook, StopDistillationHook,
                             TeacherFrozenGuardHook)
 from .kd_probe_hook import KDTermProbeHook
+from .rng_state_hook import RNGStateCheckpointHook
 
 __all__ = [
     'StopDistillationHook', 'DistillWeightHook', 'TeacherFrozenGuardHook', 'KDTermProbeHook',
-    'DistillPipelineCheckHook'
+    'DistillPipelineCheckHook', 'RNGStateCheckpointHook'
 ]
