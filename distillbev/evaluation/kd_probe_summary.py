@@ -35,8 +35,8 @@ def probe_markdown(records: Sequence[dict], module: str) -> str:
     for r in records:
         terms += [t for t in r['terms'] if t not in terms]
     # the sums last
-    terms = [t for t in terms if not t.startswith('sum_')] + [t for t in terms
-                                                             if t.startswith('sum_')]
+    terms = ([t for t in terms if not t.startswith('sum_')]
+             + [t for t in terms if t.startswith('sum_')])
     lines = [f'| term (loss / grad norm into `{module}`) | ' +
              ' | '.join(f'it. {i}' for i in iters) + ' |',
              '|---|' + '---|' * len(iters)]

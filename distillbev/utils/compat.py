@@ -20,6 +20,13 @@ result that the stock code produces. Behaviour changes are opt-in by name in a c
   has no predicted box. Automatic because devkit raises ``Invalid box type: None`` there instead
   of scoring mAP 0; with any box, devkit's own function answers.
 
+- ``mmengine_cpu_ddp`` (only without CUDA): distributed training on CPU with the gloo backend.
+  Automatic because mmengine 0.10.7 cannot start it there: its ``init_dist`` calls
+  ``torch.cuda.set_device`` whatever the backend, and its Runner passes
+  ``device_ids=[LOCAL_RANK]`` to ``DistributedDataParallel``, which torch refuses for a CPU
+  module. Without CUDA, the patched ``init_dist`` skips ``set_device`` (and explains that nccl
+  needs GPUs), and ``MMDistributedDataParallel`` drops ``device_ids`` for CPU modules.
+
 Each patch is logged once, at INFO on the ``distillbev`` logger, when it is applied (see them
 with ``logging.basicConfig(level=logging.INFO)``). To turn patches off:
 
@@ -88,6 +95,45 @@ def _revert_atomic_save() -> None:
     from mmengine.runner import checkpoint as mm_ckpt
     from mmengine.runner import runner as mm_runner
     mm_ckpt.save_checkpoint, mm_runner.save_checkpoint = _SAVED.pop('mmengine_atomic_save')
+
+
+# --------------------------------------------------------------- distributed training on CPU
+def _init_dist_pytorch_cpu(backend: str, init_backend: str = 'torch', **kwargs) -> None:
+    """mmengine's ``_init_dist_pytorch`` for CUDA-less machines: no ``torch.cuda.set_device``."""
+    if backend == 'nccl':
+        raise RuntimeError(
+            'distributed training on a machine without CUDA needs the gloo backend: set '
+            "env_cfg=dict(dist_cfg=dict(backend='gloo')) in the config, or pass --cfg-options "
+            'env_cfg.dist_cfg.backend=gloo (nccl only runs on GPUs)')
+    if init_backend != 'torch':
+        return _SAVED['mmengine_cpu_ddp'][0](backend, init_backend=init_backend, **kwargs)
+    torch.distributed.init_process_group(backend=backend, **kwargs)
+
+
+def _apply_cpu_ddp() -> bool:
+    if torch.cuda.is_available():
+        return False
+    from mmengine.dist import utils as dist_utils
+    from mmengine.model import MMDistributedDataParallel
+    stock_init = MMDistributedDataParallel.__init__
+
+    def ddp_init(self, module, detect_anomalous_params: bool = False, **kwargs) -> None:
+        if all(p.device.type == 'cpu' for p in module.parameters()):
+            kwargs.pop('device_ids', None)
+            kwargs.pop('output_device', None)
+        stock_init(self, module, detect_anomalous_params, **kwargs)
+
+    _SAVED['mmengine_cpu_ddp'] = (dist_utils._init_dist_pytorch, stock_init)
+    dist_utils._init_dist_pytorch = _init_dist_pytorch_cpu
+    MMDistributedDataParallel.__init__ = ddp_init
+    return True
+
+
+def _revert_cpu_ddp() -> None:
+    from mmengine.dist import utils as dist_utils
+    from mmengine.model import MMDistributedDataParallel
+    dist_utils._init_dist_pytorch, MMDistributedDataParallel.__init__ = _SAVED.pop(
+        'mmengine_cpu_ddp')
 
 
 # --------------------------------------------------------------- evaluation (mmdet3d, devkit)
@@ -185,6 +231,9 @@ PATCHES: Dict[str, Patch] = {p.name: p for p in (
     Patch('kitti_cpu_rotate_iou',
           "mmdet3d's KITTI rotated IoU runs on the CPU (no CUDA device found)",
           install_cpu_rotate_iou, _revert_cpu_rotate_iou),
+    Patch('mmengine_cpu_ddp',
+          'mmengine starts DDP on CPU with gloo (no cuda.set_device, no CPU device_ids)',
+          _apply_cpu_ddp, _revert_cpu_ddp),
     Patch('nuscenes_empty_predictions',
           'nuscenes-devkit scores all-empty predictions as 0 instead of raising',
           install_empty_predictions_fix, _revert_empty_predictions_fix),

@@ -1,5 +1,6 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """Every stock-library patch lives in distillbev.utils.compat: listed, revertible, switchable."""
+import inspect
 import os
 import subprocess
 import sys
@@ -21,7 +22,7 @@ def test_import_applies_the_documented_patches():
     assert distillbev.compat is compat
     expected = ['torch_safe_globals', 'mmengine_atomic_save', 'nuscenes_empty_predictions']
     if not torch.cuda.is_available():
-        expected.insert(2, 'kitti_cpu_rotate_iou')
+        expected[2:2] = ['kitti_cpu_rotate_iou', 'mmengine_cpu_ddp']
     assert compat.applied() == expected
     for name in compat.PATCHES:
         assert name in compat.__doc__
@@ -70,3 +71,18 @@ def test_environment_variable_turns_patches_off():
     assert out[0] == '[]'
     assert out[1] == 'mmengine.runner.checkpoint nuscenes.eval.common.loaders'
     assert out[2] == 'False'
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='installed only without CUDA')
+def test_cpu_ddp_patch_reverts_to_mmengine():
+    from mmengine.dist import utils as dist_utils
+    from mmengine.model import MMDistributedDataParallel
+    patched = (dist_utils._init_dist_pytorch, MMDistributedDataParallel.__init__)
+    try:
+        compat.disable('mmengine_cpu_ddp')
+        assert dist_utils._init_dist_pytorch is not patched[0]
+        assert MMDistributedDataParallel.__init__ is not patched[1]
+        assert 'torch.cuda.set_device' in inspect.getsource(dist_utils._init_dist_pytorch)
+    finally:
+        compat.apply('mmengine_cpu_ddp')
+    assert dist_utils._init_dist_pytorch is compat._init_dist_pytorch_cpu

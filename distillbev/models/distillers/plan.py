@@ -13,7 +13,8 @@ Build time (:class:`DistillationPlan` constructor):
    ``shape=['teacher.stage1.hw', 'teacher.neck.hw']``: per-level shapes follow from the taps);
 3. validate: every reference names an existing tap, adapter, earlier KD target or batch key, every
    required argument is bound, loss names contain ``loss``;
-4. prune: only the adapters and KD targets some loss depends on are run (the others are logged).
+4. prune: only the adapters and KD targets some loss depends on are kept (the others are logged
+   and removed: a parameter that never receives a gradient would stop DDP).
 
 Step (:meth:`DistillationPlan.run`): adapters -> KD targets (``no_grad``) -> losses, all inputs in
 fp32, each loss's student/teacher maps checked for equal spatial size (``check_shapes``).
@@ -131,7 +132,12 @@ class DistillationPlan:
         unused += [f'KD target {n!r}' for n in self.kd_targets if n not in self.used_targets]
         if unused:
             print_log(f'CrossModalDistiller: {", ".join(unused)} feed(s) no distillation loss '
-                      f'and will not be computed', logger='current', level=30)
+                      f'and will not be built (parameters that never receive a gradient '
+                      f'would stop DDP)', logger='current', level=30)
+        for name in [n for n in self.adapters if n not in self.used_adapters]:
+            del self.adapters[name]
+        for name in [n for n in self.kd_targets if n not in self.used_targets]:
+            del self.kd_targets[name]
 
     # ------------------------------------------------------------------ building
     def _build(self, cfg: dict, owner: str) -> Tuple[nn.Module, Binding]:

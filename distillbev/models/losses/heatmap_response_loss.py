@@ -7,7 +7,7 @@ from mmdet3d.registry import MODELS
 from torch import Tensor, nn
 
 from ..utils.head_outputs import heatmap_prob, max_class_prob, task_heatmaps
-from .utils import check_spatial, no_autocast
+from .utils import check_spatial, no_autocast, synced_count
 
 
 @MODELS.register_module()
@@ -49,6 +49,9 @@ class HeatmapResponseLoss(nn.Module):
         teacher_is_prob (bool): teacher heatmaps are already probabilities (then the
             temperature must be 1). Defaults to False.
         mask (str): ``'none'`` or ``'gt_gaussian'`` (``l1_max_class`` only). Defaults to 'none'.
+        sync_normalizer (bool): average the normalisers (teacher positives, Gaussian mask sum)
+            over DDP ranks, so the gradient DDP averages equals one process holding the global
+            batch. Defaults to True.
         loss_weight (float): multiplier of the result. Defaults to 1.0.
     """
 
@@ -60,8 +63,10 @@ class HeatmapResponseLoss(nn.Module):
                  student_is_prob: bool = False,
                  teacher_is_prob: bool = False,
                  mask: str = 'none',
+                 sync_normalizer: bool = True,
                  loss_weight: float = 1.0) -> None:
         super().__init__()
+        self.sync_normalizer = sync_normalizer
         if mode not in ('qfl', 'l1_max_class'):
             raise ValueError(f"mode must be 'qfl' or 'l1_max_class'; got {mode!r}")
         if mask not in ('none', 'gt_gaussian'):
@@ -121,7 +126,8 @@ class HeatmapResponseLoss(nn.Module):
             p = self._teacher_prob(t, clip=False)
             bce = -(p * torch.log(sp) + (1 - p) * torch.log(1 - sp))
             qfl = bce * (sp - p).abs().pow(self.beta)
-            num_pos = (p > self.pos_thr).sum().clamp(min=1).float()
+            num_pos = synced_count((p > self.pos_thr).sum().float(),
+                                   self.sync_normalizer).clamp(min=1)
             total = total + qfl.sum() / num_pos
         return total
 
@@ -136,7 +142,7 @@ class HeatmapResponseLoss(nn.Module):
             raise ValueError("HeatmapResponseLoss(mask='gt_gaussian') needs gt_mask (B, 1, Y, X)")
         check_spatial(gt_mask, err, 'HeatmapResponseLoss gt_mask')
         g = gt_mask.detach().float()
-        return (err * g).sum() / g.sum().clamp(min=1.0)
+        return (err * g).sum() / synced_count(g.sum(), self.sync_normalizer).clamp(min=1.0)
 
     def extra_repr(self) -> str:
         return (f'mode={self.mode!r}, beta={self.beta}, pos_thr={self.pos_thr}, '

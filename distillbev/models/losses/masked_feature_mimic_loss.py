@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from mmdet3d.registry import MODELS
 from torch import Tensor, nn
 
-from .utils import as_list, broadcast_levels, check_same_shape, check_spatial, no_autocast
+from .utils import (as_list, broadcast_levels, check_same_shape, check_spatial, no_autocast,
+                    synced_count, synced_world_size)
 
 _NORMALIZE = ('numel', 'mask_sum', 'batch', 'mask_sum_and_batch')
 
@@ -34,7 +35,9 @@ class MaskedFeatureMimicLoss(nn.Module):
     - ``'batch'``: ``D = B``,
     - ``'mask_sum_and_batch'``: ``D = B * max(1, sum W)`` (MonoDistill).
 
-    Lists of levels are summed.
+    Lists of levels are summed. Under DDP (``sync_normalizer``), ``sum W`` is averaged over the
+    ranks and ``B`` is the global batch, so that the gradient DDP averages equals the gradient of
+    one process holding the whole global batch ('numel' and 'batch' already are).
 
     Args:
         loss_type (str): ``'mse'``, ``'l1'`` or ``'smooth_l1'`` (beta 1). Defaults to 'mse'.
@@ -44,6 +47,7 @@ class MaskedFeatureMimicLoss(nn.Module):
         nonzero_teacher (bool): zero the weight where the teacher feature vector is all zero.
         bg_weight (float, optional): weight of the cells where ``W`` is 0 (CMKD's
             ``use_nonzero_mask``: ``nonzero_teacher=True, bg_weight=0.05``). Defaults to None.
+        sync_normalizer (bool): normalise with the counts of all DDP ranks. Defaults to True.
         loss_weight (float): multiplier of the result. Defaults to 1.0.
     """
 
@@ -54,8 +58,10 @@ class MaskedFeatureMimicLoss(nn.Module):
                  normalize: str = 'numel',
                  nonzero_teacher: bool = False,
                  bg_weight: Optional[float] = None,
+                 sync_normalizer: bool = True,
                  loss_weight: float = 1.0) -> None:
         super().__init__()
+        self.sync_normalizer = sync_normalizer
         if loss_type not in ('mse', 'l1', 'smooth_l1'):
             raise ValueError(f"loss_type must be 'mse', 'l1' or 'smooth_l1'; got {loss_type!r}")
         if channel_reduce not in ('mean', 'sum'):
@@ -121,9 +127,10 @@ class MaskedFeatureMimicLoss(nn.Module):
         elif self.normalize == 'batch':
             den = e.new_tensor(bsz)
         elif self.normalize == 'mask_sum':
-            den = w.sum().clamp(min=1.0)
+            den = synced_count(w.sum(), self.sync_normalizer).clamp(min=1.0)
         else:
-            den = w.sum().clamp(min=1.0) * bsz
+            den = synced_count(w.sum(), self.sync_normalizer).clamp(min=1.0) * (
+                bsz * synced_world_size(self.sync_normalizer))
         return num / den
 
     def extra_repr(self) -> str:

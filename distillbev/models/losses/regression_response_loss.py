@@ -8,7 +8,7 @@ from mmdet3d.registry import MODELS
 from torch import Tensor, nn
 
 from ..utils.head_outputs import check_conf_reduce, task_dicts, teacher_confidence
-from .utils import check_spatial, no_autocast
+from .utils import check_spatial, no_autocast, synced_count
 
 
 @MODELS.register_module()
@@ -64,6 +64,9 @@ class RegressionResponseLoss(nn.Module):
             ``weighting='teacher_conf'``. Defaults to 'conf_cells'.
         scale (float): constant multiplier (CMKD parity 4 * C). Defaults to 1.0.
         teacher_is_prob (bool): teacher heatmaps are probabilities. Defaults to False.
+        sync_normalizer (bool): average the counts (confident cells, Gaussian mask sum) over
+            DDP ranks, so the gradient DDP averages equals one process holding the global batch.
+            Defaults to True.
         loss_weight (float): multiplier of the result. Defaults to 1.0.
     """
 
@@ -77,8 +80,10 @@ class RegressionResponseLoss(nn.Module):
                  normalize: str = 'conf_cells',
                  scale: float = 1.0,
                  teacher_is_prob: bool = False,
+                 sync_normalizer: bool = True,
                  loss_weight: float = 1.0) -> None:
         super().__init__()
+        self.sync_normalizer = sync_normalizer
         if criterion not in ('smooth_l1', 'l1'):
             raise ValueError(f"criterion must be 'smooth_l1' or 'l1'; got {criterion!r}")
         if weighting not in ('teacher_conf', 'gt_gaussian', 'none'):
@@ -184,7 +189,7 @@ class RegressionResponseLoss(nn.Module):
             if self.conf_thr is None:
                 count = e.new_tensor(float(w.numel()))
             else:
-                count = (w > 0).sum().clamp(min=1).float()
+                count = synced_count((w > 0).sum().float(), self.sync_normalizer).clamp(min=1)
             total = total + (e * w).sum() / (e.shape[1] * count)
         return total * self.scale
 
@@ -197,7 +202,8 @@ class RegressionResponseLoss(nn.Module):
                              '(B, 1, Y, X)')
         check_spatial(gt_mask, e, 'RegressionResponseLoss gt_mask')
         g = gt_mask.detach().float()
-        return (e * g).sum() / g.sum().clamp(min=1.0) * self.scale
+        return (e * g).sum() / synced_count(g.sum(), self.sync_normalizer).clamp(
+            min=1.0) * self.scale
 
     def extra_repr(self) -> str:
         return (f'keys={self.keys}, criterion={self.criterion!r}, weighting={self.weighting!r}, '

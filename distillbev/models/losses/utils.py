@@ -55,6 +55,13 @@ def synced_count(count: Tensor, sync: bool) -> Tensor:
     return count
 
 
+def synced_world_size(sync: bool) -> int:
+    """The number of DDP ranks when ``sync`` and torch.distributed is initialised, else 1."""
+    if sync and dist.is_available() and dist.is_initialized():
+        return dist.get_world_size()
+    return 1
+
+
 def zero_like_loss(tensors: Sequence[Tensor]) -> Tensor:
     """A float32 zero that stays connected to the inputs' graph (for DDP)."""
     total = None
