@@ -69,7 +69,11 @@ def test_plan_prunes_unused_adapters_and_targets():
         type='_TestFeatureMSELoss', inputs=dict(s_feat='student.bev', t_feat='teacher.bev'))))
     model = build(cfg)
     assert model.plan.used_adapters == ['bev'] and model.plan.used_targets == []
-    assert set(model.state_dict()) >= {'adapters.neck.conv.weight'}  # still built and saved
+    # not kept: parameters that never receive a gradient would stop DDP
+    keys = set(model.state_dict())
+    assert 'adapters.bev.conv.weight' in keys and not any(
+        k.startswith(('adapters.neck', 'kd_targets.')) for k in keys)
+    assert list(model.adapters) == ['bev'] and len(model.kd_targets) == 0
     model.train()
     losses = model(**model.data_preprocessor(batch(), True), mode='loss')
     assert torch.isfinite(losses['distill.loss_bev'])
