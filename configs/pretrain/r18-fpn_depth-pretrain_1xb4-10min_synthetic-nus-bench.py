@@ -52,6 +52,7 @@ test_evaluator = None
 
 max_iters = 400
 optim_wrapper = dict(optimizer=dict(lr=1e-3), clip_grad=dict(max_norm=35, norm_type=2))
+find_unused_parameters = True  # DDP: the FPN's stride-32 output conv feeds nothing
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=30),
     dict(type='CosineAnnealingLR', by_epoch=False, begin=0, end=max_iters, eta_min=1e-5),

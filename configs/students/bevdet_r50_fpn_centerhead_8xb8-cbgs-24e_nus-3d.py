@@ -200,4 +200,7 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=24, val_interval=24)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 auto_scale_lr = dict(enable=False, base_batch_size=64)
+# DDP: the FPN's stride-32 output conv feeds nothing (img_neck_out_index=0), and DDP stops on
+# parameters that receive no gradient unless told to look for them
+find_unused_parameters = True
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3))
