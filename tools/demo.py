@@ -20,15 +20,14 @@ Usage::
 """
 import argparse
 import json
-import os
 import os.path as osp
-import subprocess
 import sys
 import time
 from typing import Dict, List, Optional, Sequence
 
 import mmengine
 
+from distillbev.utils.progress import run_stage, stage_name
 from distillbev.utils.work_dir import last_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -97,22 +96,15 @@ def log(msg: str, start: float) -> None:
     print(f'[demo {time.time() - start:7.1f}s] {msg}', flush=True)
 
 
-def run(cmd: List[str], log_file: str, start: float, show: tuple = ('Epoch(', 'Iter(')) -> float:
-    """Run ``cmd``, tee its output to ``log_file`` and echo progress lines; return seconds."""
+def run(cmd: List[str], log_file: str, start: float) -> float:
+    """Run ``cmd`` with a live progress line; keep its output in ``log_file``; return seconds."""
     t0 = time.time()
     log(' '.join(osp.relpath(c, REPO) if c.startswith(REPO) else c for c in cmd), start)
-    os.makedirs(osp.dirname(log_file), exist_ok=True)
-    with open(log_file, 'w') as f:
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, bufsize=1)
-        for line in proc.stdout:
-            f.write(line)
-            if any(key in line for key in show):
-                print('    ' + line.rstrip()[-150:], flush=True)
-        proc.wait()
-    if proc.returncode != 0:
+    code = run_stage(stage_name(cmd, REPO), cmd, log_file, REPO,
+                     emit=lambda msg: f'[demo {time.time() - start:7.1f}s] {msg}')
+    if code != 0:
         tail = open(log_file).read()[-4000:]
-        raise SystemExit(f'[demo] command failed ({proc.returncode}); see {log_file}:\n{tail}')
+        raise SystemExit(f'[demo] command failed ({code}); see {log_file}:\n{tail}')
     return time.time() - t0
 
 
@@ -148,7 +140,7 @@ def evaluate(name: str, cfg: str, ckpt: str, work_dir: str, start: float,
         log(f'{name}: evaluating {ckpt}', start)
         run([sys.executable, osp.join(TOOLS, 'test.py'), osp.join(CFG, cfg), ckpt, '--work-dir',
              osp.join(work_dir, 'test'), '--out-metrics', out, '--cfg-options'] + extra,
-            osp.join(work_dir, 'test.log'), start, show=('mAP', 'NDS'))
+            osp.join(work_dir, 'test.log'), start)
     return json.load(open(out))
 
 

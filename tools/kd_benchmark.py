@@ -28,7 +28,6 @@ import json
 import os
 import os.path as osp
 import shutil
-import subprocess
 import sys
 import time
 from typing import Dict, List
@@ -36,6 +35,7 @@ from typing import Dict, List
 from mmengine.config import Config
 
 from distillbev.evaluation.kd_summary import nus_run_metrics, summarize_runs, summary_markdown
+from distillbev.utils.progress import run_stage, stage_name
 from distillbev.utils.work_dir import last_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -75,16 +75,18 @@ def log(msg: str, start: float) -> None:
 
 
 def run(cmd: List[str], log_file: str, cwd: str, start: float) -> float:
-    """Run ``cmd`` in ``cwd`` (unbuffered), save its output to ``log_file``; return seconds."""
+    """Run ``cmd`` in ``cwd`` with a live progress line; keep its output in ``log_file``.
+
+    Returns:
+        float: seconds.
+    """
     t0 = time.time()
     log(' '.join(osp.relpath(c, REPO) if c.startswith(REPO + '/') else c for c in cmd), start)
-    os.makedirs(osp.dirname(log_file), exist_ok=True)
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
-    with open(log_file, 'w') as f:
-        proc = subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, env=env)
-    if proc.returncode != 0:
+    code = run_stage(stage_name(cmd, REPO), cmd, log_file, cwd,
+                     emit=lambda msg: f'[kd_benchmark {time.time() - start:7.1f}s] {msg}')
+    if code != 0:
         tail = open(log_file).read()[-3000:]
-        raise SystemExit(f'[kd_benchmark] failed ({proc.returncode}), see {log_file}:\n{tail}')
+        raise SystemExit(f'[kd_benchmark] failed ({code}), see {log_file}:\n{tail}')
     return time.time() - t0
 
 
