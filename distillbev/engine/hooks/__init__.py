@@ -3,8 +3,9 @@ from .distill_hooks import (DistillPipelineCheckHook, DistillWeightHook, StopDis
                             TeacherFrozenGuardHook)
 from .kd_probe_hook import KDTermProbeHook
 from .rng_state_hook import RNGStateCheckpointHook
+from .visualization_hook import DistillVisualizationHook
 
 __all__ = [
     'StopDistillationHook', 'DistillWeightHook', 'TeacherFrozenGuardHook', 'KDTermProbeHook',
-    'DistillPipelineCheckHook', 'RNGStateCheckpointHook'
+    'DistillPipelineCheckHook', 'RNGStateCheckpointHook', 'DistillVisualizationHook'
 ]

@@ -26,6 +26,15 @@ from .teacher_runners import build_teacher_runner
 NONFINITE_MODES = ('raise', 'skip', 'off')
 
 
+def batch_inputs_dict_device(inputs: dict) -> str:
+    """Device type of the first tensor of a preprocessed batch (``'cpu'`` if none)."""
+    for value in inputs.values():
+        for t in (value if isinstance(value, (list, tuple)) else [value]):
+            if isinstance(t, torch.Tensor):
+                return t.device.type
+    return 'cpu'
+
+
 @MODELS.register_module()
 class CrossModalDistiller(Base3DDetector):
     """A frozen teacher, a student, and a distillation plan; the student is what is deployed.
@@ -259,6 +268,26 @@ class CrossModalDistiller(Base3DDetector):
                                     self.student_recorder.pop_values(), t_vals,
                                     self.distill_weight, self.distill_prefix))
         return losses
+
+    @torch.no_grad()
+    def distillation_inputs(self, batch_inputs_dict: dict,
+                            batch_data_samples: SampleList) -> Dict[str, Dict[str, Any]]:
+        """What the distillation losses of a batch compare (for pictures and inspection).
+
+        Runs the teacher and the student's ``loss()`` with the taps recording, then the adapters
+        and KD targets, without gradients and whatever ``distill_weight`` is.
+
+        Returns:
+            dict: ``student`` (tap values after the adapters), ``student_raw``, ``teacher``,
+            ``target`` (KD target outputs), ``data``.
+        """
+        t_vals = self.teacher_features(batch_inputs_dict, batch_data_samples)
+        with self.student_recorder:
+            self.student.loss(batch_inputs_dict, batch_data_samples)
+        with torch.autocast(device_type=batch_inputs_dict_device(batch_inputs_dict),
+                            enabled=False):
+            return self.plan.spaces(batch_inputs_dict, batch_data_samples,
+                                    self.student_recorder.pop_values(), t_vals)
 
     def teacher_features(self, inputs: dict, data_samples: SampleList) -> Dict[str, Any]:
         """Teacher tap values for a batch (its runner: ``no_grad``, fp32, early exit)."""

@@ -260,25 +260,38 @@ class DistillationPlan:
         with torch.autocast(device_type=_device_type(student_raw), enabled=False):
             return self._run(inputs, data_samples, student_raw, teacher_vals, weight, prefix)
 
-    def _run(self, inputs: dict, data_samples: Sequence, student_raw: Dict[str, Any],
-             teacher_vals: Dict[str, Any], weight: float, prefix: str) -> Dict[str, Tensor]:
-        self.nonfinite: Dict[str, str] = {}
+    def spaces(self, inputs: dict, data_samples: Sequence, student_raw: Dict[str, Any],
+               teacher_vals: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+        """The namespaces of one batch: adapters and KD targets computed (the losses' inputs).
+
+        Returns:
+            dict: ``student_raw``, ``student`` (adapted), ``teacher``, ``target``, ``data``.
+        """
         spaces: Dict[str, Dict[str, Any]] = dict(
             student_raw=student_raw, student=dict(student_raw), teacher=teacher_vals,
             target={}, data=batch_data(inputs, data_samples))
-
-        def get(ref: Union[str, List[str]]) -> Any:
-            if isinstance(ref, (list, tuple)):
-                return [get(r) for r in ref]
-            ns, name, path = parse_ref(ref)
-            return to_fp32(follow_path(spaces[ns][name], path, ref))
-
+        get = self._getter(spaces)
         for name in self.used_adapters:
             spaces['student'][name] = self.adapters[name](get(self.adapter_inputs[name]))
         with torch.no_grad():
             for name in self.used_targets:
                 kwargs = {a: get(r) for a, r in self.target_inputs[name].items()}
                 spaces['target'][name] = self.kd_targets[name](**kwargs)
+        return spaces
+
+    @staticmethod
+    def _getter(spaces: Dict[str, Dict[str, Any]]):
+        def get(ref: Union[str, List[str]]) -> Any:
+            if isinstance(ref, (list, tuple)):
+                return [get(r) for r in ref]
+            ns, name, path = parse_ref(ref)
+            return to_fp32(follow_path(spaces[ns][name], path, ref))
+        return get
+
+    def _run(self, inputs: dict, data_samples: Sequence, student_raw: Dict[str, Any],
+             teacher_vals: Dict[str, Any], weight: float, prefix: str) -> Dict[str, Tensor]:
+        self.nonfinite: Dict[str, str] = {}
+        get = self._getter(self.spaces(inputs, data_samples, student_raw, teacher_vals))
         out = {}
         for name, module in self.distill_losses.items():
             mapping = self.loss_inputs[name]
