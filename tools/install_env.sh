@@ -42,6 +42,12 @@ if ! $py -c "import mmcv, sys; from mmcv.ops import nms; sys.exit(mmcv.__version
 fi
 echo "[install_env] distillbev (editable)"
 $pip install $PIP_FLAGS --no-deps --no-build-isolation -e .
+# `mim train distillbev CFG` looks for <site-packages>/distillbev/.mim (pkg_resources' location of
+# the distribution); a PEP 660 editable install has no such folder, so link the package there
+site=$($py -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+if [ ! -e "$site/distillbev" ] || [ -L "$site/distillbev" ]; then
+  ln -sfn "$PWD/distillbev" "$site/distillbev"
+fi
 $py -c "import distillbev; print('[install_env] distillbev', distillbev.__version__, 'imports')"
 echo "$stamp_src" > "$stamp_file"
 echo "[install_env] done in $(( $(date +%s) - t0 )) s"

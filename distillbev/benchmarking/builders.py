@@ -12,7 +12,7 @@ import torch
 
 from distillbev.testing import camera_ring, multiview_data_sample
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.realpath(__file__))))
 STUDENT_CFGS = {
     ('bevdet', 'synthetic'):
     'configs/students/bevdet_r18_fpn_centerhead_1xb4-12e_synthetic-nus-3d.py',

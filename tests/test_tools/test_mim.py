@@ -1,7 +1,8 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """`mim` runs distillbev configs: `mim train mmdet3d CFG` (mmdet3d's own tools/train.py, the config
 imports distillbev through custom_imports), and `mim train distillbev CFG` from a regular
-(non-editable) install, which finds the config and the training script in distillbev/.mim."""
+(non-editable) install and from the editable install `make env` makes, which find the config and
+the training script in distillbev/.mim."""
 import os.path as osp
 import shutil
 import subprocess
@@ -57,4 +58,21 @@ def test_mim_train_distillbev_from_regular_install(synthetic_nus, synthetic_nus_
                    env=dict(PYTHONPATH=str(regular_install)))
     assert str(regular_install / 'distillbev' / '.mim' / 'configs') in out
     assert str(regular_install / 'distillbev' / '.mim' / 'tools' / 'train.py') in out
+    assert (work / 'epoch_1.pth').exists()
+
+
+def test_mim_train_distillbev_from_the_editable_install(synthetic_nus, synthetic_nus_infos,
+                                                        tmp_path):
+    """`make env` links <site-packages>/distillbev to the checkout (a PEP 660 editable install
+    alone leaves mim nothing to find there); run from outside the checkout."""
+    import sysconfig
+    link = osp.join(sysconfig.get_paths()['purelib'], 'distillbev')
+    if not osp.islink(link):
+        pytest.skip('distillbev was not installed by tools/install_env.sh (no site-packages link)')
+    root, _ = synthetic_nus
+    work = tmp_path / 'work'
+    out = run_tool(['-m', 'mim', 'train', 'distillbev', CONFIG, '--work-dir', str(work)] +
+                   tiny_run_options(root, 1), tmp_path / 'mim.log', cwd=tmp_path)
+    assert str(REPO / 'configs' / 'centerpoint' / CONFIG) in out
+    assert osp.join('distillbev', '.mim', 'tools', 'train.py') in out
     assert (work / 'epoch_1.pth').exists()
