@@ -1,6 +1,6 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """Global BEV augmentation of points and boxes that records ``lidar_aug_matrix``."""
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -35,6 +35,12 @@ class GlobalBEVAug3D(BaseTransform):
 
     In test mode nothing is changed except that ``lidar_aug_matrix`` is created if absent.
 
+    With ``replay=K`` each sample has K fixed augmentations: every call draws ``k`` uniformly in
+    ``[0, K)`` and the parameters come from a generator seeded with ``(replay_seed,
+    sample_idx, k)``, so the same ``(sample_idx, k)`` always gives the same augmentation;
+    ``k`` is recorded as ``results['bev_aug_id']``. This is what lets the teacher-feature cache
+    (``CrossModalDistiller(teacher_cache=...)``) serve augmented samples exactly.
+
     Args:
         rot_range (tuple[float, float]): Rotation range in radians. Defaults to
             (-0.3927, 0.3927) (BEVDet's +-22.5 degrees).
@@ -42,6 +48,9 @@ class GlobalBEVAug3D(BaseTransform):
         flip_x_prob (float): Probability of ``x -> -x``. Defaults to 0.5.
         flip_y_prob (float): Probability of ``y -> -y``. Defaults to 0.5.
         test_mode (bool): No augmentation. Defaults to False.
+        replay (int, optional): K fixed augmentations per sample (see above). Defaults to None
+            (a fresh draw every call).
+        replay_seed (int): seed of the fixed augmentations. Defaults to 0.
     """
 
     def __init__(self,
@@ -49,19 +58,25 @@ class GlobalBEVAug3D(BaseTransform):
                  scale_range: Tuple[float, float] = (0.95, 1.05),
                  flip_x_prob: float = 0.5,
                  flip_y_prob: float = 0.5,
-                 test_mode: bool = False) -> None:
+                 test_mode: bool = False,
+                 replay: Optional[int] = None,
+                 replay_seed: int = 0) -> None:
+        if replay is not None and (not isinstance(replay, int) or replay < 1):
+            raise ValueError(f'GlobalBEVAug3D replay must be a positive int or None, got '
+                             f'{replay!r}')
+        self.replay, self.replay_seed = replay, replay_seed
         self.rot_range = tuple(rot_range)
         self.scale_range = tuple(scale_range)
         self.flip_x_prob = flip_x_prob
         self.flip_y_prob = flip_y_prob
         self.test_mode = test_mode
 
-    def sample_params(self) -> dict:
+    def sample_params(self, rng=np.random) -> dict:
         """Draw one augmentation: ``angle`` (rad), ``scale``, ``flip_x``, ``flip_y``."""
-        return dict(angle=float(np.random.uniform(*self.rot_range)),
-                    scale=float(np.random.uniform(*self.scale_range)),
-                    flip_x=bool(np.random.rand() < self.flip_x_prob),
-                    flip_y=bool(np.random.rand() < self.flip_y_prob))
+        return dict(angle=float(rng.uniform(*self.rot_range)),
+                    scale=float(rng.uniform(*self.scale_range)),
+                    flip_x=bool(rng.random() < self.flip_x_prob),
+                    flip_y=bool(rng.random() < self.flip_y_prob))
 
     def apply(self, results: dict, angle: float, scale: float, flip_x: bool,
               flip_y: bool) -> dict:
@@ -125,9 +140,18 @@ class GlobalBEVAug3D(BaseTransform):
             if 'lidar_aug_matrix' not in results:
                 results['lidar_aug_matrix'] = np.eye(4, dtype=np.float32)
             return results
-        return self.apply(results, **self.sample_params())
+        if self.replay is None:
+            return self.apply(results, **self.sample_params())
+        if 'sample_idx' not in results:
+            raise KeyError('GlobalBEVAug3D(replay=...) needs results["sample_idx"] (set by '
+                           'mmdet3d datasets)')
+        k = int(np.random.randint(self.replay))
+        rng = np.random.default_rng([self.replay_seed, int(results['sample_idx']), k])
+        results['bev_aug_id'] = k
+        return self.apply(results, **self.sample_params(rng))
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(rot_range={self.rot_range}, '
                 f'scale_range={self.scale_range}, flip_x_prob={self.flip_x_prob}, '
-                f'flip_y_prob={self.flip_y_prob}, test_mode={self.test_mode})')
+                f'flip_y_prob={self.flip_y_prob}, test_mode={self.test_mode}, '
+                f'replay={self.replay})')

@@ -15,7 +15,8 @@ _STOCK_META_KEYS = tuple(
     inspect.signature(Pack3DDetInputs.__init__).parameters['meta_keys'].default)
 
 MULTIVIEW_META_KEYS = _STOCK_META_KEYS + tuple(
-    k for k in ('cam2lidar', 'img_aug_matrix', 'lidar_aug_matrix', 'num_views', 'token')
+    k for k in ('cam2lidar', 'img_aug_matrix', 'lidar_aug_matrix', 'num_views', 'token',
+                'bev_aug_id')
     if k not in _STOCK_META_KEYS)
 
 

@@ -8,7 +8,7 @@ from mmdet3d.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from ...models.distillers.pipeline_check import check_distill_pipeline
+from ...models.distillers.pipeline_check import bind_teacher_cache, check_distill_pipeline
 
 
 def _distiller(runner):
@@ -160,7 +160,8 @@ class TeacherFrozenGuardHook(Hook):
 @HOOKS.register_module()
 class DistillPipelineCheckHook(Hook):
     """Check, before the run, that the training pipeline can feed the distiller
-    (:func:`~distillbev.models.distillers.pipeline_check.check_distill_pipeline`).
+    (:func:`~distillbev.models.distillers.pipeline_check.check_distill_pipeline`), and bind a
+    teacher-feature cache to the pipeline's fingerprint.
 
     ``tools/train.py`` runs the same check on every config; this hook brings it to other
     launchers (``mim train``, mmdet3d's own ``tools/train.py``). The distillation base configs
@@ -171,3 +172,7 @@ class DistillPipelineCheckHook(Hook):
 
     def before_run(self, runner) -> None:
         check_distill_pipeline(runner.cfg)
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        folder = bind_teacher_cache(runner.cfg, model)
+        if folder is not None:
+            runner.logger.info(f'teacher-feature cache: {folder}')

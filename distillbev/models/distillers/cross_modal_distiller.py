@@ -4,6 +4,7 @@ import contextlib
 import copy
 import logging
 import math
+import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
@@ -20,6 +21,7 @@ from .refs import DistillerConfigError
 from .taps import TapRecorder
 from .teacher import (TeacherHolder, check_class_order, check_grids, inherit_weights,
                       load_frozen_teacher, mmdet3d_scope, model_config)
+from .teacher_cache import TeacherFeatureCache, file_digest
 from .teacher_runners import build_teacher_runner
 
 
@@ -73,6 +75,11 @@ class CrossModalDistiller(Base3DDetector):
         grid_check (str): ``'strict'`` | ``'range'`` | ``'off'`` (see :func:`check_grids`).
         student_loss_prefix (str): prefix of the student's own loss keys. Defaults to ''.
         distill_weight (float): global factor of every distillation loss. Defaults to 1.0.
+        teacher_cache (dict, optional): ``dict(dir=..., key_meta=('sample_idx',
+            'bev_aug_id'))``: keep the teacher's tap values of each training sample on disk and
+            read them back instead of running the teacher (see :mod:`.teacher_cache`; the
+            training pipeline must give the teacher the same input for the same key, e.g.
+            ``GlobalBEVAug3D(replay=K)``). Defaults to None (the teacher runs every step).
         nonfinite (str): what a training step does when a loss or gradient is NaN/Inf:
             ``'raise'`` (stop with the iteration, the terms and their inputs' statistics),
             ``'skip'`` (warn and leave the weights untouched) or ``'off'`` (mmengine's plain
@@ -102,6 +109,7 @@ class CrossModalDistiller(Base3DDetector):
                  grid_check: str = 'strict',
                  student_loss_prefix: str = '',
                  distill_weight: float = 1.0,
+                 teacher_cache: Optional[dict] = None,
                  nonfinite: str = 'raise',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -145,6 +153,15 @@ class CrossModalDistiller(Base3DDetector):
                                          grid=BEVGrid.from_detector(self.student))
         self.adapters, self.kd_targets, self.distill_losses = (
             self.plan.adapters, self.plan.kd_targets, self.plan.distill_losses)
+        self.teacher_cache = None
+        if teacher_cache is not None:
+            cache_cfg = dict(teacher_cache)
+            self.teacher_cache = TeacherFeatureCache(cache_cfg.pop('dir'), **cache_cfg)
+            ckpt_id = (file_digest(teacher_ckpt) if teacher_ckpt and osp.isfile(teacher_ckpt)
+                       else str(teacher_ckpt))
+            self.teacher_cache.set_model_parts(
+                checkpoint=ckpt_id, teacher=teacher_cfg, taps=teacher_taps,
+                runner=teacher_runner or teacher_forward, inputs=teacher_inputs)
         self.inherit_from_teacher = inherit_from_teacher
         check_class_order(self.student, self.teacher, self.student_recorder.paths(),
                           self.teacher_recorder.paths(), inherit_from_teacher)
@@ -290,8 +307,19 @@ class CrossModalDistiller(Base3DDetector):
                                     self.student_recorder.pop_values(), t_vals)
 
     def teacher_features(self, inputs: dict, data_samples: SampleList) -> Dict[str, Any]:
-        """Teacher tap values for a batch (its runner: ``no_grad``, fp32, early exit)."""
-        return self.teacher_runner(self.teacher, self.teacher_recorder, inputs, data_samples)
+        """Teacher tap values for a batch (its runner: ``no_grad``, fp32, early exit), read
+        from the teacher-feature cache when it holds every sample (training only)."""
+        cache = self.teacher_cache if self.training else None
+        if cache is not None:
+            metas = [s.metainfo for s in data_samples]
+            cached = cache.load(metas)
+            if cached is not None:
+                device = next(iter(self.student.parameters())).device
+                return cache.to_device(cached, device)
+        values = self.teacher_runner(self.teacher, self.teacher_recorder, inputs, data_samples)
+        if cache is not None:
+            cache.save(metas, values)
+        return values
 
     def predict(self, batch_inputs_dict: dict, batch_data_samples: SampleList,
                 **kwargs) -> SampleList:

@@ -103,6 +103,8 @@ def check_distill_pipeline(cfg: Any) -> None:
                 f'{where}: GlobalBEVAug3D records lidar_aug_matrix, but {_type_name(pack)} does '
                 f'not pack it (meta_keys), so the camera student never sees the augmentation. '
                 f'Use PackMultiViewDet3DInputs or add "lidar_aug_matrix" to meta_keys.')
+    if model.get('teacher_cache') is not None:
+        _check_cacheable(pipeline, where)
     for t_key, src in _teacher_inputs(model).items():
         packed = PREPROCESSED_FROM.get(src, src)
         if packed not in keys and src not in keys:
@@ -110,3 +112,41 @@ def check_distill_pipeline(cfg: Any) -> None:
                 f'the teacher reads batch input {src!r} (as its {t_key!r}), which {where} never '
                 f'packs ({_type_name(pack)} keys={keys}). Add the transform that makes it (e.g. '
                 f'the depth image of a depth-image teacher) and list {packed!r} in the keys.')
+
+
+# transforms that give the teacher a different input on every call of the same sample
+RANDOM_POINT_TRANSFORMS = ('PointShuffle', 'ObjectSample', 'ObjectNoise', 'PointSample',
+                           'GlobalRotScaleTrans', 'RandomFlip3D', 'RandomJitterPoints',
+                           'RandomDropPointsColor')
+
+
+def _check_cacheable(pipeline: List[dict], where: str) -> None:
+    """``teacher_cache`` needs one teacher input per (sample, ``bev_aug_id``)."""
+    fix = ('the teacher-feature cache (teacher_cache=...) serves a sample only when the teacher '
+           'gets the same input for it every time; ')
+    for t in pipeline:
+        name = _type_name(t)
+        if name in RANDOM_POINT_TRANSFORMS:
+            raise DistillerConfigError(f'{where} has {name}: {fix}remove it, or drop '
+                                       f'teacher_cache')
+        if name == 'LoadPointsFromMultiSweeps' and not t.get('test_mode', False):
+            raise DistillerConfigError(
+                f'{where}: LoadPointsFromMultiSweeps picks random sweeps in training; {fix}set '
+                f'test_mode=True in it (the first sweeps_num sweeps), or drop teacher_cache')
+        if name == 'GlobalBEVAug3D' and not t.get('test_mode', False) and not t.get('replay'):
+            raise DistillerConfigError(
+                f'{where}: GlobalBEVAug3D draws a new augmentation every time; {fix}set '
+                f'replay=K (K fixed augmentations per sample, all cached), or drop teacher_cache')
+
+
+def bind_teacher_cache(cfg: Any, model: Any) -> Optional[str]:
+    """Bind a distiller's teacher-feature cache to the config's training pipeline.
+
+    Returns:
+        str | None: the cache folder, or None without a cache.
+    """
+    cache = getattr(model, 'teacher_cache', None)
+    if cache is None:
+        return None
+    pipeline = train_pipeline_of((cfg.get('train_dataloader') or {}).get('dataset'))
+    return cache.set_pipeline([dict(t) for t in pipeline or []])
