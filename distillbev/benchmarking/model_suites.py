@@ -64,6 +64,33 @@ def bench_students(kinds: Sequence[str], scales: Sequence[str], device: torch.de
     return rows
 
 
+def cached_distill_step(model, inputs: dict, samples: list, warmup: int, iters: int,
+                        device: torch.device) -> Dict[str, Any]:
+    """The distillation step with every teacher value read from a teacher-feature cache.
+
+    The cache lives in a temporary folder, filled by one untimed step; the timed steps load
+    the batch's files from disk (``torch.load``) instead of running the teacher.
+    """
+    import tempfile
+
+    from distillbev.models.distillers.teacher_cache import TeacherFeatureCache
+    for i, sample in enumerate(samples):
+        if 'sample_idx' not in sample.metainfo:
+            sample.set_metainfo(dict(sample_idx=i))
+    with tempfile.TemporaryDirectory() as tmp:
+        model.teacher_cache = TeacherFeatureCache(tmp)
+        model.teacher_cache.set_pipeline(['tools/benchmark.py'])
+        try:
+            model.loss(inputs, samples)  # fills the cache
+            assert model.teacher_cache.misses == 1
+            timing = timed_with_memory(train_step_fn(model, inputs, samples), warmup, iters,
+                                       device)
+            assert model.teacher_cache.misses == 1  # every timed step was a hit
+        finally:
+            model.teacher_cache = None
+    return timing
+
+
 def bench_distill(methods: Sequence[str], scales: Sequence[str], device: torch.device,
                   warmup: int, iters: Dict[str, int], batch: int = 1) -> List[Dict[str, Any]]:
     """Distillation step of the method configs vs the student-only step on the same batch.
@@ -79,7 +106,9 @@ def bench_distill(methods: Sequence[str], scales: Sequence[str], device: torch.d
     Returns:
         list[dict]: one row per (scale, method): ``t_student`` (student ``loss`` + backward),
         ``t_teacher`` (teacher forward to its last tap, ``no_grad``), ``t_distill`` (distiller
-        ``loss`` + backward), ``ratio = t_distill.median / t_student.median`` and
+        ``loss`` + backward), ``ratio = t_distill.median / t_student.median``,
+        ``t_distill_cached`` / ``ratio_cached`` (the same with a teacher-feature cache that holds
+        the batch: :func:`cached_distill_step`) and
         ``kd_overhead_s = t_distill - t_student - t_teacher`` (medians: taps, adapters, targets,
         KD losses and their backward).
     """
@@ -103,6 +132,7 @@ def bench_distill(methods: Sequence[str], scales: Sequence[str], device: torch.d
             t_teacher = timed_with_memory(teacher_fwd, warmup, iters[scale], device)
             t_distill = timed_with_memory(train_step_fn(model, inputs, samples), warmup,
                                           iters[scale], device)
+            t_cached = cached_distill_step(model, inputs, samples, warmup, iters[scale], device)
             losses = model.loss(inputs, samples)
             rows.append(dict(
                 suite='distill', scale=scale, method=method, config=METHOD_CFGS[(method, scale)],
@@ -111,7 +141,8 @@ def bench_distill(methods: Sequence[str], scales: Sequence[str], device: torch.d
                 input=f'{batch}x{cfg.num_views}x{cfg.final_size[0]}x{cfg.final_size[1]}',
                 kd_losses=sorted(k for k in losses if k.startswith('distill.')),
                 t_student=t_student, t_teacher=t_teacher, t_distill=t_distill,
-                ratio=t_distill['median'] / t_student['median'],
+                ratio=t_distill['median'] / t_student['median'], t_distill_cached=t_cached,
+                ratio_cached=t_cached['median'] / t_student['median'],
                 kd_overhead_s=t_distill['median'] - t_student['median'] - t_teacher['median'],
                 mem_student_mib=t_student['peak_mem_mib'],
                 mem_distill_mib=t_distill['peak_mem_mib'], mem_kind=t_student['mem_kind'],

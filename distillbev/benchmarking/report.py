@@ -51,10 +51,14 @@ def _students_line(r: Dict[str, Any]):
 def _distill_line(r: Dict[str, Any]):
     head = ['scale', 'method', 'student', 'teacher (points)', 'student step', 'teacher fwd',
             'distill step', 'ratio distill/student', 'KD overhead',
+            'distill step, teacher cache', 'ratio with cache',
             f'{_mem_label(r)} student / distill (MiB)']
+    cached = r.get('t_distill_cached')
     return head, [r['scale'], r['method'], r['student'], f"{r['teacher']} ({r['points']})",
                   fmt_t(r['t_student']), fmt_t(r['t_teacher']), fmt_t(r['t_distill']),
                   f"{r['ratio']:.2f}", f"{r['kd_overhead_s'] * 1e3:.0f} ms",
+                  fmt_t(cached) if cached else '-',
+                  f"{r['ratio_cached']:.2f}" if cached else '-',
                   f"{r['mem_student_mib']:.0f} / {r['mem_distill_mib']:.0f}"]
 
 

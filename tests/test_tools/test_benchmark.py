@@ -142,6 +142,10 @@ def test_bench_distill_synthetic_one_iteration():
     assert row['kd_overhead_s'] == pytest.approx(
         row['t_distill']['median'] - row['t_student']['median'] - row['t_teacher']['median'])
     assert row['input'] == '1x6x128x352' and row['points'] == 2000
+    # the same step with the batch's teacher values read from a teacher-feature cache
+    assert row['ratio_cached'] == pytest.approx(
+        row['t_distill_cached']['median'] / row['t_student']['median'])
+    assert benchmark.tables([row])['distill'][1][10] == f"{row['ratio_cached']:.2f}"
 
 
 def test_bench_bev_pool_peers_rows():
