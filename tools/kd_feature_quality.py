@@ -11,14 +11,13 @@ import os.path as osp
 from collections import defaultdict
 
 import numpy as np
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
 import distillbev  # noqa: F401
 from distillbev.evaluation.feature_quality import feature_fg_auc
 from distillbev.structures.bev_grid import BEVGrid
+from distillbev.utils.runner_cli import load_model
 
 
 def levels(value):
@@ -36,14 +35,8 @@ def main() -> None:
     p.add_argument('--out', help='also write the table to this markdown file')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = p.parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmdet3d'))
-    from mmdet3d.registry import DATASETS, MODELS
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
-    model.eval()
+    cfg, model = load_model(args.config, args.checkpoint, args.cfg_options)
+    from mmdet3d.registry import DATASETS
     grid = BEVGrid.from_detector(model.student)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     aucs = defaultdict(list)

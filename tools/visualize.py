@@ -13,12 +13,11 @@ for a distiller) draws the training pipeline's augmented sample, as the losses s
 import argparse
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
 import distillbev  # noqa: F401  (registers the modules)
+from distillbev.utils.runner_cli import load_model
 from distillbev.visualization.render import batch_pictures, written
 
 
@@ -37,13 +36,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmdet3d'))
-    from mmdet3d.registry import DATASETS, MODELS
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    cfg, model = load_model(args.config, args.checkpoint, args.cfg_options)
+    from mmdet3d.registry import DATASETS
     split = args.split or ('train' if cfg.model.get('type') == 'CrossModalDistiller' else 'val')
     dataset = DATASETS.build(cfg[f'{split}_dataloader'].dataset)
     out = args.out or osp.join('work_dirs', 'vis', osp.splitext(osp.basename(args.config))[0])

@@ -64,3 +64,19 @@ def build_runner(cfg: Config):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+
+
+def load_model(config: str, checkpoint: str, cfg_options: Optional[dict] = None):
+    """``(cfg, model)``: a config (with ``--cfg-options``) and its model with ``checkpoint``
+    loaded on the CPU, in eval mode (the inspection tools: ``visualize.py``,
+    ``kd_feature_quality.py``)."""
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmdet3d'))
+    from mmdet3d.registry import MODELS
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, checkpoint, map_location='cpu')
+    return cfg, model.eval()

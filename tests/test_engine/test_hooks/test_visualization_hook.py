@@ -4,31 +4,17 @@ import os.path as osp
 import sys
 
 import cv2
-import torch
-from mmengine.registry import DATASETS
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..', 'test_models', 'test_distillers'))
-from distill_tiny_models import batch, distiller_cfg  # noqa: E402
-
-
-@DATASETS.register_module(force=True)
-class _VisToyDataset(torch.utils.data.Dataset):
-
-    def __len__(self):
-        return 2
-
-    def __getitem__(self, i):
-        b = batch((i, ))
-        return dict(inputs=dict(points=b['inputs']['points'][0]),
-                    data_samples=b['data_samples'][0])
+from distill_tiny_models import distiller_cfg  # noqa: E402  (and TinyDistillDataset)
 
 
 def test_pictures_every_interval(tmp_path):
     runner = Runner(
         model=distiller_cfg(), work_dir=str(tmp_path),
-        train_dataloader=dict(dataset=dict(type='_VisToyDataset'), batch_size=1, num_workers=0,
-                              sampler=dict(type='DefaultSampler', shuffle=False),
+        train_dataloader=dict(dataset=dict(type='TinyDistillDataset', n=2), batch_size=1,
+                              num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
                               collate_fn=dict(type='pseudo_collate')),
         train_cfg=dict(by_epoch=False, max_iters=2),
         optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)),

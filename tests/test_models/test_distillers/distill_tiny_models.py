@@ -11,7 +11,7 @@ import copy
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
+from mmengine.registry import DATASETS, DefaultScope
 from mmengine.structures import InstanceData
 from torch import nn
 
@@ -196,3 +196,20 @@ def distiller_cfg(**overrides) -> dict:
 def build(cfg: dict):
     use_mmdet3d_scope()
     return MODELS.build(cfg)
+
+
+@DATASETS.register_module(force=True)
+class TinyDistillDataset(torch.utils.data.Dataset):
+    """``n`` scenes (seeds 0..n-1) as the dataloader yields them, for Runner tests
+    (registered: the Runner dumps its config)."""
+
+    def __init__(self, n: int = 4) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> dict:
+        b = batch((i, ))
+        return dict(inputs=dict(points=b['inputs']['points'][0]),
+                    data_samples=b['data_samples'][0])

@@ -13,7 +13,6 @@ from mmengine.runner import Runner, load_checkpoint
 from distillbev.engine.checkpoint import atomic_save_checkpoint
 from distillbev.models.distillers import CrossModalDistiller
 from mmdet3d.models.utils import clip_sigmoid
-from mmdet3d.registry import DATASETS
 
 
 def _teacher_state(model):
@@ -194,27 +193,11 @@ def test_teacher_checkpoint_loading_and_inheritance(tmp_path):
         assert torch.equal(model.teacher.state_dict()[k], v), k
 
 
-@DATASETS.register_module(force=True)
-class _DistillToyDataset(torch.utils.data.Dataset):
-    """Two scenes as the dataloader yields them (registered: the Runner dumps its config)."""
-
-    def __init__(self, n=2):
-        self.n = n
-
-    def __len__(self):
-        return self.n
-
-    def __getitem__(self, i):
-        b = batch((i,))
-        return dict(inputs=dict(points=b['inputs']['points'][0]),
-                    data_samples=b['data_samples'][0])
-
-
 def _runner(work_dir, max_iters, resume=False, load_from=None):
     return Runner(
         model=distiller_cfg(),
         work_dir=work_dir,
-        train_dataloader=dict(dataset=dict(type='_DistillToyDataset'), batch_size=1,
+        train_dataloader=dict(dataset=dict(type='TinyDistillDataset', n=2), batch_size=1,
                               num_workers=0,
                               sampler=dict(type='DefaultSampler', shuffle=False),
                               collate_fn=dict(type='pseudo_collate')),

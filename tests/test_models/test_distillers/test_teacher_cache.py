@@ -7,10 +7,9 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from distill_tiny_models import batch, build, distiller_cfg
+from distill_tiny_models import build, distiller_cfg
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.registry import DATASETS
 from mmengine.runner import Runner
 
 from distillbev.datasets.transforms import GlobalBEVAug3D
@@ -20,18 +19,6 @@ from distillbev.models.distillers.teacher_cache import TeacherFeatureCache, tree
 
 BENCH_CMKD = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', 'cmkd',
                       'cmkd_bevdepth-r18_centerpoint-pillar04_1xb4-15min_synthetic-nus-bench-3d.py')
-
-
-@DATASETS.register_module(force=True)
-class _CacheToyDataset(torch.utils.data.Dataset):
-
-    def __len__(self):
-        return 4
-
-    def __getitem__(self, i):
-        b = batch((i, ))
-        return dict(inputs=dict(points=b['inputs']['points'][0]),
-                    data_samples=b['data_samples'][0])
 
 
 class _Log(Hook):
@@ -55,7 +42,7 @@ def _train(work, cache_dir=None, epochs=2):
         model['teacher_cache'] = dict(dir=str(cache_dir))
     runner = Runner(
         model=model, work_dir=str(work),
-        train_dataloader=dict(dataset=dict(type='_CacheToyDataset'), batch_size=2, num_workers=0,
+        train_dataloader=dict(dataset=dict(type='TinyDistillDataset'), batch_size=2, num_workers=0,
                               sampler=dict(type='DefaultSampler', shuffle=True),
                               collate_fn=dict(type='pseudo_collate')),
         train_cfg=dict(by_epoch=True, max_epochs=epochs),
