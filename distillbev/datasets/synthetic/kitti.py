@@ -1,8 +1,10 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """Writer of small synthetic datasets in the official KITTI 3D object layout.
 
-``generate_kitti`` writes ``training/{image_2,velodyne,calib,label_2}``,
-``testing/{image_2,velodyne,calib}`` and ``ImageSets/{train,val,trainval,test}.txt``.
+``generate_kitti`` writes ``training/{image_2,velodyne,calib,label_2,depth_2}``,
+``testing/{image_2,velodyne,calib,depth_2}`` and ``ImageSets/{train,val,trainval,test}.txt``
+(``depth_2``: the LiDAR depth image of CAM2, uint16 metres x 256, not densified; see
+:mod:`distillbev.datasets.transforms.depth_image`).
 The Velodyne frame is the world frame (x forward, y left, z up; ground at
 -1.73 m); the rectified camera frame follows KITTI (x right, y down, z forward).
 """
@@ -15,6 +17,7 @@ from typing import List, Tuple
 import numpy as np
 from PIL import Image
 
+from ..transforms.depth_image import lidar_depth_image, write_depth_png
 from .render import lidar_directions, render_camera, rot_z, scan_lidar
 from .street import build_world
 from .world import SceneObject
@@ -46,6 +49,16 @@ def kitti_calib(height: int, width: int) -> dict:
     for i, off in CAM_OFFSETS.items():
         out[f'P{i}'] = k @ np.concatenate([np.eye(3), np.array([[off], [0.], [0.]])], 1)
     return out
+
+
+def kitti_lidar2img(calib: dict) -> np.ndarray:
+    """(4, 4) Velodyne -> CAM2 image matrix ``P2 @ R0_rect @ Tr_velo_to_cam``."""
+    r0, tr = np.eye(4), np.eye(4)
+    r0[:3, :3] = calib['R0_rect']
+    tr[:3] = calib['Tr_velo_to_cam']
+    p2 = np.eye(4)
+    p2[:3] = calib['P2']
+    return p2 @ r0 @ tr
 
 
 def write_calib(path: str, calib: dict):
@@ -155,7 +168,8 @@ def generate_kitti(out_dir: str, num_frames: int = 40, seed: int = 0,
                  test=list(range(test_frames)))
     num_labels = 0
     for part, frames in (('training', ids), ('testing', split['test'])):
-        for sub in ('image_2', 'velodyne', 'calib') + (('label_2',) if part == 'training' else ()):
+        for sub in ('image_2', 'velodyne', 'calib', 'depth_2') + (
+                ('label_2',) if part == 'training' else ()):
             os.makedirs(osp.join(out_dir, part, sub), exist_ok=True)
         for idx in frames:
             rng = np.random.default_rng([seed, 0 if part == 'training' else 1, idx])
@@ -173,6 +187,8 @@ def generate_kitti(out_dir: str, num_frames: int = 40, seed: int = 0,
             pts = np.concatenate([scan['points'], np.clip(scan['intensity'], 0, 1)[:, None]],
                                  1).astype(np.float32)
             pts.tofile(osp.join(out_dir, part, 'velodyne', name + '.bin'))
+            write_depth_png(osp.join(out_dir, part, 'depth_2', name + '.png'),
+                            lidar_depth_image(pts, kitti_lidar2img(calib), height, width))
             write_calib(osp.join(out_dir, part, 'calib', name + '.txt'), calib)
             if part == 'training':
                 vis = np.bincount(ren['obj'][ren['obj'] >= 0].ravel(),

@@ -77,6 +77,7 @@ them for the depth targets only (BEVDepth: pack ``keys=['img', 'gt_bboxes_3d', '
 'gt_depth']``).
 """
 from .bev_aug import GlobalBEVAug3D
+from .depth_image import LoadKittiDepthImage, lidar_depth_image
 from .depth_targets import MultiViewDepthFromLiDAR
 from .formatting import MULTIVIEW_META_KEYS, PackMultiViewDet3DInputs
 from .image_aug import MultiViewImageAffineAug
@@ -86,7 +87,7 @@ from .mv_geometry import (cv2_affine, image_aug_matrix, nearest_depth_map, pad_t
                           project_to_views)
 
 __all__ = [
-    'BadSampleGuard', 'BadSampleError',
+    'BadSampleGuard', 'BadSampleError', 'LoadKittiDepthImage', 'lidar_depth_image',
     'LoadMultiViewImagesWithCalib', 'MultiViewImageAffineAug', 'GlobalBEVAug3D',
     'MultiViewDepthFromLiDAR', 'PackMultiViewDet3DInputs', 'MULTIVIEW_META_KEYS',
     'cv2_affine', 'image_aug_matrix', 'nearest_depth_map', 'pad_to_4x4', 'project_to_views'
