@@ -297,7 +297,8 @@ class DistillationPlan:
             mapping = self.loss_inputs[name]
             kwargs = {a: get(r) for a, r in mapping.items()}
             if self.loss_check_shapes[name]:
-                check_shapes(name, mapping, kwargs, list(self.adapters))
+                check_shapes(name, mapping, kwargs, list(self.adapters),
+                             getattr(module, 'channelwise', True))
             value = module(**kwargs)
             if not all(torch.isfinite(v).all() for v in _loss_tensors(value)):
                 self.nonfinite[name] = describe_inputs(kwargs)

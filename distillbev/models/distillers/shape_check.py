@@ -12,7 +12,7 @@ def spatial_sizes(value: Any) -> List[Tuple[int, int]]:
 
 
 def check_shapes(name: str, mapping: Dict[str, str], kwargs: Dict[str, Any],
-                 adapters: Sequence[str] = ()) -> None:
+                 adapters: Sequence[str] = (), channelwise: bool = True) -> None:
     """Raise when the 4-D maps given to one loss do not share their BEV cells or channels.
 
     Checked: student vs teacher spatial size; channels of paired arguments ``s_<x>`` /
@@ -23,6 +23,8 @@ def check_shapes(name: str, mapping: Dict[str, str], kwargs: Dict[str, Any],
         mapping (dict): loss argument -> reference.
         kwargs (dict): loss argument -> value.
         adapters (Sequence[str]): the adapter names (for the fix in the message).
+        channelwise (bool): the loss compares the maps channel for channel (a loss class sets
+            ``channelwise = False`` when its student and teacher maps may differ in channels).
 
     Raises:
         DistillerConfigError: the maps do not share their cells; the message names both
@@ -39,7 +41,8 @@ def check_shapes(name: str, mapping: Dict[str, str], kwargs: Dict[str, Any],
     t_set = {s for _, s in sides['teacher']}
     if s_set and t_set and s_set != t_set:
         _raise_grid_mismatch(name, sides, s_set, t_set)
-    _check_channels(name, mapping, kwargs, adapters)
+    if channelwise:
+        _check_channels(name, mapping, kwargs, adapters)
 
 
 def _check_channels(name: str, mapping: Dict[str, str], kwargs: Dict[str, Any],

@@ -1,5 +1,6 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """Knowledge-distillation losses, one per file, each citing its paper."""
+from .affinity_distill_loss import AffinityDistillLoss
 from .fgbg_attention_feature_loss import FGBGAttentionFeatureLoss
 from .heatmap_response_loss import HeatmapResponseLoss
 from .keypoint_box_base import KeypointBoxLoss
@@ -10,5 +11,6 @@ from .regression_response_loss import RegressionResponseLoss
 
 __all__ = [
     'MaskedFeatureMimicLoss', 'HeatmapResponseLoss', 'RegressionResponseLoss',
-    'KeypointFeatureLoss', 'KeypointRelationLoss', 'FGBGAttentionFeatureLoss', 'KeypointBoxLoss'
+    'KeypointFeatureLoss', 'KeypointRelationLoss', 'FGBGAttentionFeatureLoss', 'KeypointBoxLoss',
+    'AffinityDistillLoss'
 ]

@@ -114,6 +114,14 @@ def test_adapter_output_channels_differ_from_the_teacher_tap():
         first_step(build(cfg))
 
 
+def test_a_loss_that_compares_across_channels_is_not_refused():
+    # AffinityDistillLoss compares N x N affinities: 16 student vs 64 teacher channels is fine
+    cfg = distiller_cfg(adapters=None, kd_targets=None, distill_losses=dict(loss_aff=dict(
+        type='AffinityDistillLoss', inputs=dict(s_feats='student.bev', t_feats='teacher.bev'))))
+    losses = first_step(build(cfg))
+    assert losses['distill.loss_aff'] > 0
+
+
 # ----------------------------------------------------------------------------- the pipeline
 BENCH_CMKD = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', 'cmkd',
                       'cmkd_bevdepth-r18_centerpoint-pillar04_1xb4-15min_synthetic-nus-bench-3d.py')
