@@ -1,6 +1,7 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """Knowledge-distillation losses, one per file, each citing its paper."""
 from .affinity_distill_loss import AffinityDistillLoss
+from .anchor_response_loss import AnchorResponseLoss
 from .fgbg_attention_feature_loss import FGBGAttentionFeatureLoss
 from .heatmap_response_loss import HeatmapResponseLoss
 from .keypoint_box_base import KeypointBoxLoss
@@ -12,5 +13,5 @@ from .regression_response_loss import RegressionResponseLoss
 __all__ = [
     'MaskedFeatureMimicLoss', 'HeatmapResponseLoss', 'RegressionResponseLoss',
     'KeypointFeatureLoss', 'KeypointRelationLoss', 'FGBGAttentionFeatureLoss', 'KeypointBoxLoss',
-    'AffinityDistillLoss'
+    'AffinityDistillLoss', 'AnchorResponseLoss'
 ]
