@@ -5,7 +5,10 @@
 # lift-splat BEV (64 ch, 1x1 adapter to 256) and the teacher's sparse-encoder BEV (256 ch, 128x128),
 # quality-focal heatmap KD (x0.2, positives = teacher prob >= 0.5) and teacher-confidence weighted
 # SmoothL1 regression KD (x50); the student keeps its GT losses and inherits the teacher's task heads.
-_base_ = ['../_base_/distillers/bevdet-r50_centerpoint-voxel01_nus.py']
+_base_ = [
+    '../_base_/distillers/bevdet-r50_centerpoint-voxel01_nus.py',
+    '../_base_/kd/cmkd.py'
+]
 
 model = dict(
     student_taps=dict(
@@ -15,16 +18,5 @@ model = dict(
         bev='pts_middle_encoder',  # SparseEncoder output (B, 256, 128, 128)
         heads='pts_bbox_head'),
     adapters=dict(bev=dict(type='Conv1x1Adapter', in_channels=64, out_channels=256)),
-    distill_losses=dict(
-        loss_bev=dict(
-            type='MaskedFeatureMimicLoss', loss_type='mse', normalize='numel', loss_weight=50.0,
-            inputs=dict(s_feat='student.bev', t_feat='teacher.bev')),
-        loss_heatmap=dict(
-            type='HeatmapResponseLoss', mode='qfl', beta=2.0, pos_thr=0.5, loss_weight=0.2,
-            inputs=dict(s_preds='student.heads', t_preds='teacher.heads')),
-        loss_reg=dict(
-            type='RegressionResponseLoss', keys=('reg', 'height', 'dim', 'rot', 'vel'),
-            criterion='smooth_l1', weighting='teacher_conf', conf_reduce='sigmoid_sum_logits',
-            conf_thr=None, normalize='head_mean',  # CMKD-MV: per-head mean, no threshold
-            loss_weight=50.0, inputs=dict(s_preds='student.heads', t_preds='teacher.heads'))),
-    inherit_from_teacher=['pts_bbox_head.task_heads'])
+    distill_losses={{_base_.cmkd_distill_losses}},
+    inherit_from_teacher={{_base_.cmkd_inherit_from_teacher}})

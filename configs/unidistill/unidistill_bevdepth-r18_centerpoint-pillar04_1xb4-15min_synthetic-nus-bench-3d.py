@@ -4,7 +4,10 @@
 # BEVDepth-R18 student and the 0.4 m CenterPoint-pillar teacher. Low level: lift-splat BEV (32 ch ->
 # 64) vs the first SECOND stage (64 ch); high level: BEV necks (128 ch -> 384 vs SECONDFPN 384),
 # all at 64x64.
-_base_ = ['../_base_/distillers/bevdepth-r18_centerpoint-pillar04_synthetic-nus-bench.py']
+_base_ = [
+    '../_base_/distillers/bevdepth-r18_centerpoint-pillar04_synthetic-nus-bench.py',
+    '../_base_/kd/unidistill.py'
+]
 
 model = dict(
     student_taps=dict(
@@ -18,27 +21,5 @@ model = dict(
     adapters=dict(
         low=dict(type='Conv1x1Adapter', in_channels=40, out_channels=64),
         high=dict(type='Conv1x1Adapter', in_channels=128, out_channels=384)),
-    kd_targets=dict(
-        # both on the student head's BEV grid, handed over by the distiller
-        kpts=dict(type='BoxKeypoints'),
-        gauss=dict(type='BEVBoxMask', mode='gaussian', scale='none', min_overlap=0.7,
-                   min_radius=0)),
-    distill_losses=dict(
-        loss_feature=dict(
-            type='KeypointFeatureLoss', loss_weight=100.0,
-            inputs=dict(s_feat='student.low', t_feat='teacher.low',
-                        keypoints='target.kpts.keypoints', valid='target.kpts.valid')),
-        loss_relation=dict(
-            type='KeypointRelationLoss', loss_weight=40.0,
-            inputs=dict(s_feat='student.high', t_feat='teacher.high',
-                        keypoints='target.kpts.keypoints', valid='target.kpts.valid')),
-        loss_heatmap=dict(
-            type='HeatmapResponseLoss', mode='l1_max_class', teacher_temperature=2.0,
-            mask='gt_gaussian', loss_weight=10.0,
-            inputs=dict(s_preds='student.heads', t_preds='teacher.heads',
-                        gt_mask='target.gauss.mask')),
-        loss_reg=dict(
-            type='RegressionResponseLoss', criterion='l1', weighting='gt_gaussian',
-            loss_weight=10.0,
-            inputs=dict(s_preds='student.heads', t_preds='teacher.heads',
-                        gt_mask='target.gauss.mask'))))
+    kd_targets={{_base_.unidistill_kd_targets}},
+    distill_losses={{_base_.unidistill_distill_losses}})

@@ -5,7 +5,10 @@
 # BEV): L1 at the 9 keypoints of every GT box (x100); high-level features (BEV necks): 9x9
 # keypoint relation (x40); responses: Gaussian-weighted max-class heatmap L1 with teacher
 # temperature 2 and regression L1 (x10 each, Gaussians with min_overlap 0.7, radius >= 0).
-_base_ = ['../_base_/distillers/bevdet-r50_centerpoint-voxel01_nus.py']
+_base_ = [
+    '../_base_/distillers/bevdet-r50_centerpoint-voxel01_nus.py',
+    '../_base_/kd/unidistill.py'
+]
 
 model = dict(
     student_taps=dict(
@@ -19,29 +22,7 @@ model = dict(
     adapters=dict(
         low=dict(type='Conv1x1Adapter', in_channels=64, out_channels=256),
         high=dict(type='Conv1x1Adapter', in_channels=256, out_channels=512)),
-    kd_targets=dict(
-        # both on the student head's BEV grid (128 x 128 at 0.8 m), handed over by the distiller
-        kpts=dict(type='BoxKeypoints'),
-        gauss=dict(type='BEVBoxMask', mode='gaussian', scale='none', min_overlap=0.7,
-                   min_radius=0)),
-    distill_losses=dict(
-        loss_feature=dict(
-            type='KeypointFeatureLoss', loss_weight=100.0,
-            inputs=dict(s_feat='student.low', t_feat='teacher.low',
-                        keypoints='target.kpts.keypoints', valid='target.kpts.valid')),
-        loss_relation=dict(
-            type='KeypointRelationLoss', loss_weight=40.0,
-            inputs=dict(s_feat='student.high', t_feat='teacher.high',
-                        keypoints='target.kpts.keypoints', valid='target.kpts.valid')),
-        loss_heatmap=dict(
-            type='HeatmapResponseLoss', mode='l1_max_class', teacher_temperature=2.0,
-            mask='gt_gaussian', loss_weight=10.0,
-            inputs=dict(s_preds='student.heads', t_preds='teacher.heads',
-                        gt_mask='target.gauss.mask')),
-        loss_reg=dict(
-            type='RegressionResponseLoss', criterion='l1', weighting='gt_gaussian',
-            loss_weight=10.0,
-            inputs=dict(s_preds='student.heads', t_preds='teacher.heads',
-                        gt_mask='target.gauss.mask'))))
+    kd_targets={{_base_.unidistill_kd_targets}},
+    distill_losses={{_base_.unidistill_distill_losses}})
 # UniDistill schedule: AdamW 2e-4, weight decay 1e-7, gradient clip 0.1
 optim_wrapper = dict(optimizer=dict(weight_decay=1e-7), clip_grad=dict(max_norm=0.1))
