@@ -140,15 +140,22 @@ class GlobalBEVAug3D(BaseTransform):
             if 'lidar_aug_matrix' not in results:
                 results['lidar_aug_matrix'] = np.eye(4, dtype=np.float32)
             return results
+        given = results.pop('replay_bev_aug_params', None)  # earlier frames (TemporalFrames)
+        if given is not None:
+            results['bev_aug_params'] = dict(given)
+            return self.apply(results, **given)
         if self.replay is None:
-            return self.apply(results, **self.sample_params())
+            params = self.sample_params()
+            results['bev_aug_params'] = params
+            return self.apply(results, **params)
         if 'sample_idx' not in results:
             raise KeyError('GlobalBEVAug3D(replay=...) needs results["sample_idx"] (set by '
                            'mmdet3d datasets)')
         k = int(np.random.randint(self.replay))
         rng = np.random.default_rng([self.replay_seed, int(results['sample_idx']), k])
         results['bev_aug_id'] = k
-        return self.apply(results, **self.sample_params(rng))
+        results['bev_aug_params'] = self.sample_params(rng)
+        return self.apply(results, **results['bev_aug_params'])
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(rot_range={self.rot_range}, '

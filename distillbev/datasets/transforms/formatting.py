@@ -16,7 +16,7 @@ _STOCK_META_KEYS = tuple(
 
 MULTIVIEW_META_KEYS = _STOCK_META_KEYS + tuple(
     k for k in ('cam2lidar', 'img_aug_matrix', 'lidar_aug_matrix', 'num_views', 'token',
-                'bev_aug_id')
+                'bev_aug_id', 'bev_aug_params', 'img_aug_params')
     if k not in _STOCK_META_KEYS)
 
 

@@ -152,8 +152,10 @@ class MultiViewImageAffineAug(BaseTransform):
         if prev is None:
             prev = np.tile(np.eye(4), (num_views, 1, 1))
         new_imgs, mats, params = [], [], []
+        # a temporal sample's earlier frames replay the current frame's draw (TemporalFrames)
+        replay = results.pop('replay_img_aug_params', None)
         for i, img in enumerate(imgs):
-            p = self.sample_params(img.shape[:2])
+            p = self.sample_params(img.shape[:2]) if replay is None else dict(replay[i])
             mat = image_aug_matrix(p['scale'], p['crop'], p['flip'], p['rotate'],
                                    self.final_size)
             new_imgs.append(self.warp(img, mat))
