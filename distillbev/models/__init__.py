@@ -1,3 +1,3 @@
 # Copyright (c) distillbev contributors. All rights reserved.
-from . import (adapters, dense_heads, distillers, kd_targets, layers,  # noqa: F401
-               losses, pretrainers, students, utils, view_transforms)
+from . import (adapters, data_preprocessors, dense_heads, distillers,  # noqa: F401
+               kd_targets, layers, losses, pretrainers, students, utils, view_transforms)

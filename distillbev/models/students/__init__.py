@@ -1,5 +1,9 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 from .bev_encoder import BEVLSSFPNNeck, BEVResNetBackbone
+from .bevdepth4d import BEVDepth4D, BEVDet4D, warp_bev
 from .bevdet import BEVDepth, BEVDet
 
-__all__ = ['BEVResNetBackbone', 'BEVLSSFPNNeck', 'BEVDet', 'BEVDepth']
+__all__ = [
+    'BEVResNetBackbone', 'BEVLSSFPNNeck', 'BEVDet', 'BEVDepth', 'BEVDet4D', 'BEVDepth4D',
+    'warp_bev'
+]
