@@ -75,3 +75,9 @@ def test_one_training_step_through_temporal_frames(synthetic_nus, synthetic_nus_
         batch['inputs']['prev_imgs'] = [torch.zeros_like(prev[0])]
         other = model.loss(batch['inputs'], batch['data_samples'])
     assert other['task0.loss_heatmap'] != losses['task0.loss_heatmap'].detach()
+    # evaluation without history (a test pipeline without TemporalFrames) repeats the frame
+    model.eval()
+    inputs = dict(imgs=batch['inputs']['imgs'])
+    with torch.no_grad():
+        preds = model.predict(inputs, batch['data_samples'])
+    assert len(preds) == 2 and 'bboxes_3d' in preds[0].pred_instances_3d
