@@ -60,7 +60,7 @@ def test_method_config_trains_one_step(path):
         model = MODELS.build(model_cfg)
         model.init_weights()
         model.train()
-        depth = model.student.__class__.__name__ == 'BEVDepth'
+        depth = isinstance(model.student, MODELS.get('BEVDepth'))  # BEVDepth4D too
         inputs, sample = multiview_sample(with_depth=depth)
         batch = dict(imgs=inputs['imgs'][None], points=[inputs['points']])
         losses = model.loss(batch, [sample])
@@ -107,8 +107,8 @@ def test_student_head_grid_is_the_grid_configs_used_to_state(path):
 
 
 def test_distillbev_level_shapes_follow_the_teacher_taps():
-    path = next(c for c in METHOD_CONFIGS
-                if '/distillbev/' in c and c.endswith('_synthetic-nus-3d.py'))
+    path = next(c for c in METHOD_CONFIGS if c.endswith(
+        'distillbev_bevdet-r18_centerpoint-pillar04_1xb4-12e_synthetic-nus-3d.py'))
     cfg = Config.fromfile(path)
     cfg.model.update(teacher_ckpt=None, allow_random_teacher=True)
     cfg.model.student.img_backbone.init_cfg = None
