@@ -16,7 +16,7 @@ from torch import nn
 
 from ...structures.bev_grid import BEVGrid
 from .batch_check import check_collated
-from .plan import DistillationPlan
+from .plan import DistillationPlan, device_type
 from .refs import DistillerConfigError
 from .taps import TapRecorder
 from .teacher import (TeacherHolder, check_class_order, check_grids, inherit_weights,
@@ -26,15 +26,6 @@ from .teacher_runners import build_teacher_runner
 
 
 NONFINITE_MODES = ('raise', 'skip', 'off')
-
-
-def batch_inputs_dict_device(inputs: dict) -> str:
-    """Device type of the first tensor of a preprocessed batch (``'cpu'`` if none)."""
-    for value in inputs.values():
-        for t in (value if isinstance(value, (list, tuple)) else [value]):
-            if isinstance(t, torch.Tensor):
-                return t.device.type
-    return 'cpu'
 
 
 @MODELS.register_module()
@@ -301,8 +292,7 @@ class CrossModalDistiller(Base3DDetector):
         t_vals = self.teacher_features(batch_inputs_dict, batch_data_samples)
         with self.student_recorder:
             self.student.loss(batch_inputs_dict, batch_data_samples)
-        with torch.autocast(device_type=batch_inputs_dict_device(batch_inputs_dict),
-                            enabled=False):
+        with torch.autocast(device_type=device_type(batch_inputs_dict), enabled=False):
             return self.plan.spaces(batch_inputs_dict, batch_data_samples,
                                     self.student_recorder.pop_values(), t_vals)
 

@@ -57,7 +57,7 @@ def forward_signature(module: nn.Module) -> Tuple[List[str], List[str], bool]:
     return names, required, any(p.kind == p.VAR_KEYWORD for p in params)
 
 
-def _device_type(values: Any) -> str:
+def device_type(values: Any) -> str:
     """Device type of the first tensor in ``values`` (``'cpu'`` if none)."""
     found = next(iter(flatten_tensors(values)), None)
     return found.device.type if found is not None else 'cpu'
@@ -257,7 +257,7 @@ class DistillationPlan:
             dict: ``<prefix><loss name>`` (or ``<prefix><loss name>.<key>`` for dict-valued
             losses; only keys containing ``loss`` are scaled by ``weight``).
         """
-        with torch.autocast(device_type=_device_type(student_raw), enabled=False):
+        with torch.autocast(device_type=device_type(student_raw), enabled=False):
             return self._run(inputs, data_samples, student_raw, teacher_vals, weight, prefix)
 
     def spaces(self, inputs: dict, data_samples: Sequence, student_raw: Dict[str, Any],
