@@ -41,7 +41,9 @@ def test_config_grid_consistency(path):
     assert model.test_cfg.pts.pc_range == pytest.approx(lower[:2].tolist())
     assert model.pts_bbox_head.bbox_coder.pc_range == pytest.approx(lower[:2].tolist())
     c = vt.out_channels
-    assert model.img_bev_encoder_backbone.in_channels == c
+    # temporal students concatenate 1 + num_prev frames; the stages keep the single-frame widths
+    frames = 1 + model.get('num_prev', 0)
+    assert model.img_bev_encoder_backbone.in_channels == c * frames
     assert model.img_bev_encoder_neck.in_channels == 10 * c
     assert model.pts_bbox_head.in_channels == model.img_bev_encoder_neck.out_channels
     if 'nus-3d' in path and 'synthetic' not in path:
@@ -53,7 +55,7 @@ def test_config_grid_consistency(path):
         depth = [1.0, 60.0, 1.0] if model.type == 'BEVDet' else [2.0, 58.0, 0.5]
         assert list(vt.grid_config.depth) == depth
         assert c == (64 if model.type == 'BEVDet' else 80)
-    if model.type == 'BEVDepth':
+    if model.type in ('BEVDepth', 'BEVDepth4D'):
         pipeline = cfg.train_dataloader.dataset.get('dataset', cfg.train_dataloader.dataset)
         types = [t.type for t in pipeline.pipeline]
         assert 'MultiViewDepthFromLiDAR' in types and 'gt_depth' in pipeline.pipeline[-1]['keys']
@@ -77,11 +79,11 @@ def test_small_config_builds_and_trains_one_step(path):
         model.init_weights()
         assert model.img_view_transformer.bev_shape == (64, 64)
         height, width = cfg.final_size
-        _, sample = multiview_sample(size=(height, width),
-                                     with_depth=cfg.model.type == 'BEVDepth')
+        depth = cfg.model.type in ('BEVDepth', 'BEVDepth4D')
+        _, sample = multiview_sample(size=(height, width), with_depth=depth)
         inputs = dict(imgs=torch.randn(1, 6, 3, height, width))
         losses = model.loss(inputs, [sample])
         total, _ = model.parse_losses(losses)
         assert torch.isfinite(total)
-        assert ('loss_depth' in losses) == (cfg.model.type == 'BEVDepth')
+        assert ('loss_depth' in losses) == depth
         assert model.extract_feat(inputs, [sample.metainfo])[0].shape == (1, 128, 64, 64)
