@@ -12,4 +12,10 @@ _base_ = [
     '../_base_/kd/distillbev.py'
 ]
 
-model = {{_base_.distillbev_bevdepth_r18}}
+model = dict(
+    student_taps={{_base_.distillbev_student_taps}},
+    teacher_taps={{_base_.distillbev_teacher_taps}},
+    adapters={{_base_.distillbev_bevdepth_r18_adapters}},
+    kd_targets={{_base_.distillbev_pillar04_kd_targets}},
+    distill_losses={{_base_.distillbev_pillar04_distill_losses}},
+    inherit_from_teacher={{_base_.distillbev_inherit_from_teacher}})
