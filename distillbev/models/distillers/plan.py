@@ -29,42 +29,11 @@ from mmengine.logging import print_log
 from torch import Tensor, nn
 
 from ...structures.bev_grid import BEVGrid, build_bev_grid
+from .plan_utils import (Binding, as_refs, check_side, dependency_order, describe_inputs,
+                         device_type, forward_signature, loss_tensors, to_fp32)
 from .refs import AUTO_BIND, DATA_KEYS, DistillerConfigError, batch_data, follow_path, parse_ref
 from .shape_check import check_shapes
-from .taps import TapRecorder, flatten_tensors
-
-Binding = Dict[str, Union[str, List[str]]]
-
-
-def to_fp32(value: Any) -> Any:
-    """Cast floating tensors (inside dicts/lists/tuples too) to float32."""
-    if isinstance(value, Tensor):
-        return value.float() if value.is_floating_point() and value.dtype != torch.float32 \
-            else value
-    if isinstance(value, dict):
-        return type(value)((k, to_fp32(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)) and not hasattr(value, '_fields'):
-        return type(value)(to_fp32(v) for v in value)
-    return value
-
-
-def forward_signature(module: nn.Module) -> Tuple[List[str], List[str], bool]:
-    """(all argument names, required argument names, accepts ``**kwargs``) of ``forward``."""
-    params = list(inspect.signature(module.forward).parameters.values())
-    names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    required = [p.name for p in params if p.default is p.empty
-                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    return names, required, any(p.kind == p.VAR_KEYWORD for p in params)
-
-
-def device_type(values: Any) -> str:
-    """Device type of the first tensor in ``values`` (``'cpu'`` if none)."""
-    found = next(iter(flatten_tensors(values)), None)
-    return found.device.type if found is not None else 'cpu'
-
-
-def _refs(value: Union[str, Sequence[str]]) -> List[str]:
-    return list(value) if isinstance(value, (list, tuple)) else [value]
+from .taps import TapRecorder
 
 
 class DistillationPlan:
@@ -109,7 +78,7 @@ class DistillationPlan:
             self.adapters[name] = MODELS.build(cfg)
             self.student_names.add(name)
         kd_targets = kd_targets or {}
-        for name in _dependency_order(kd_targets):
+        for name in dependency_order(kd_targets):
             cfg = kd_targets[name]
             module, mapping = self._build(cfg, f'KD target {name!r}')
             self.target_inputs[name] = self._bind(module, mapping, f'KD target {name!r}',
@@ -200,9 +169,9 @@ class DistillationPlan:
                 raise DistillerConfigError(
                     f'{owner}: inputs maps {arg!r}, but {type(module).__name__}.forward takes '
                     f'{names}')
-            for one in _refs(ref):
+            for one in as_refs(ref):
                 self._check_ref(one, owner, arg, targets)
-                _check_side(owner, arg, one)
+                check_side(owner, arg, one)
         bound = dict(mapping)
         for arg in names:
             if arg not in bound and arg in AUTO_BIND:
@@ -216,7 +185,7 @@ class DistillationPlan:
         return bound
 
     def _dependencies(self, bindings: Sequence[Binding]) -> List[str]:
-        return [r for m in bindings for ref in m.values() for r in _refs(ref)]
+        return [r for m in bindings for ref in m.values() for r in as_refs(ref)]
 
     def _needed_targets(self) -> List[str]:
         needed: Set[str] = set()
@@ -300,7 +269,7 @@ class DistillationPlan:
                 check_shapes(name, mapping, kwargs, list(self.adapters),
                              getattr(module, 'channelwise', True))
             value = module(**kwargs)
-            if not all(torch.isfinite(v).all() for v in _loss_tensors(value)):
+            if not all(torch.isfinite(v).all() for v in loss_tensors(value)):
                 self.nonfinite[name] = describe_inputs(kwargs)
             if isinstance(value, dict):
                 for k, v in value.items():
@@ -308,73 +277,3 @@ class DistillationPlan:
             else:
                 out[prefix + name] = value * weight
         return out
-
-
-STUDENT_ARG_PREFIXES, TEACHER_ARG_PREFIXES = ('s_', 'student'), ('t_', 'teacher')
-
-
-def _check_side(owner: str, arg: str, ref: str) -> None:
-    """A student argument (``s_*``, ``student*``) must not read the teacher, and a teacher
-    argument (``t_*``, ``teacher*``) must not read the student: a swapped mapping would train
-    the teacher's features into nothing and pull the student towards itself."""
-    ns = ref.split('.')[0]
-    if arg.startswith(STUDENT_ARG_PREFIXES) and ns == 'teacher':
-        side, other = 'student', 'teacher'
-    elif arg.startswith(TEACHER_ARG_PREFIXES) and ns in ('student', 'student_raw'):
-        side, other = 'teacher', 'student'
-    else:
-        return
-    raise DistillerConfigError(
-        f'{owner}: argument {arg!r} takes the {side} tensor, but inputs maps it to {ref!r} (a '
-        f'{other} reference); swap the student and teacher references in inputs=')
-
-
-def _loss_tensors(value: Any) -> List[Tensor]:
-    """The tensors of a loss value (a tensor, or a dict of them)."""
-    values = value.values() if isinstance(value, dict) else [value]
-    return [v for v in values if isinstance(v, Tensor)]
-
-
-def describe_inputs(kwargs: Dict[str, Any]) -> str:
-    """``arg: shape, min / mean / max, non-finite count`` of every tensor input of a loss."""
-    parts = []
-    for arg, value in kwargs.items():
-        tensors = value if isinstance(value, (list, tuple)) else [value]
-        for i, t in enumerate(tensors):
-            if not isinstance(t, Tensor) or not t.is_floating_point():
-                continue
-            name = arg if len(tensors) == 1 else f'{arg}[{i}]'
-            t = t.detach().float()
-            finite = t[torch.isfinite(t)]
-            stats = (f'{finite.min().item():.4g} / {finite.mean().item():.4g} / '
-                     f'{finite.max().item():.4g}') if finite.numel() else 'no finite value'
-            parts.append(f'{name}: shape {tuple(t.shape)}, min / mean / max of the finite '
-                         f'values {stats}, non-finite {t.numel() - finite.numel()}')
-    return '; '.join(parts)
-
-
-def _dependency_order(kd_targets: Dict[str, dict]) -> List[str]:
-    """Target names with each target after the targets its inputs reference, else in config order.
-
-    Configs written back by mmengine (``Config.dump``, the copy the Runner saves in the work
-    directory) sort dict keys, so a target may come before one it reads. Cycles and unknown
-    names are left in place for the binding check to report.
-    """
-    deps = {}
-    for name, cfg in kd_targets.items():
-        refs = [r for ref in dict(cfg.get('inputs') or {}).values() for r in _refs(ref)]
-        deps[name] = [r.split('.')[1] for r in refs
-                      if isinstance(r, str) and r.startswith('target.')
-                      and r.split('.')[1] in kd_targets]
-    order: List[str] = []
-
-    def visit(name: str, path: Tuple[str, ...]) -> None:
-        if name in order or name in path:
-            return
-        for dep in deps[name]:
-            visit(dep, path + (name, ))
-        order.append(name)
-
-    for name in kd_targets:
-        visit(name, ())
-    return order
