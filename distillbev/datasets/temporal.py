@@ -4,7 +4,6 @@ import copy
 from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
-import torch
 from mmdet3d.registry import DATASETS
 
 
@@ -90,11 +89,3 @@ class TemporalFrames:
 
     def get_data_info(self, idx: int) -> dict:
         return self.dataset.get_data_info(idx)
-
-
-def warp_points(points: torch.Tensor, matrix: np.ndarray) -> torch.Tensor:
-    """(N, >=3) points through a (4, 4) matrix (x, y, z; the other columns kept)."""
-    mat = torch.as_tensor(matrix, dtype=points.dtype)
-    out = points.clone()
-    out[:, :3] = points[:, :3] @ mat[:3, :3].T + mat[:3, 3]
-    return out

@@ -17,6 +17,7 @@ adds, from nuscenes-devkit's tables:
   LiDAR frames (sweeps included). ``can_bus_source`` says which (``'can_bus'`` or
   ``'ego_pose'``).
 """
+import os
 import pickle
 from typing import Dict, List, Optional, Tuple
 
@@ -128,7 +129,6 @@ def add_temporal_infos(root: str, version: str, info_paths: List[str],
         out = path[:-4] + out_suffix + '.pkl' if out_suffix else path
         with open(out + '.tmp', 'wb') as f:
             pickle.dump(data, f)
-        import os
         os.replace(out + '.tmp', out)
         counts[out] = count
     return counts

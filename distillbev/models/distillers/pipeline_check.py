@@ -21,8 +21,6 @@ from mmdet3d.registry import TRANSFORMS
 
 from .refs import DistillerConfigError
 
-# transforms that move points and boxes without recording the matrix the camera lift needs
-UNRECORDED_BEV_AUGS = ('GlobalRotScaleTrans', 'RandomFlip3D')
 # batch input key (after Det3DDataPreprocessor) -> the packed key it comes from
 PREPROCESSED_FROM = dict(imgs='img', points='points', voxels='points')
 
@@ -84,9 +82,10 @@ def check_distill_pipeline(cfg: Any) -> None:
     if 'img' in keys:
         for t in pipeline:
             name = _type_name(t)
+            # stock BEV augmentations: they move points and boxes, record no lidar_aug_matrix
             moves = name == 'GlobalRotScaleTrans' or (name == 'RandomFlip3D' and any(
                 t.get(k, 0) for k in ('flip_ratio_bev_horizontal', 'flip_ratio_bev_vertical')))
-            if name in UNRECORDED_BEV_AUGS and moves:
+            if moves:
                 raise DistillerConfigError(
                     f'{where}: {name} moves the points (the teacher\'s input) and the boxes but '
                     f'records no lidar_aug_matrix, so the camera student lifts its images into '
