@@ -19,9 +19,15 @@ Usage::
 
     python tools/kd_benchmark.py [--methods baseline cmkd ...] [--seeds 0 1 2]
         [--splits test] [--work-dir work_dirs/kd_benchmark] [--out docs/kd_benchmark]
+        [--iters N] [--pretrain-iters N] [--teacher-epochs N] [--image-size H W]
+        [--export-students]
 
 Relative paths in the configs (``data/``, ``checkpoints/``) are resolved in ``--root`` (the
-repository by default), where every command runs.
+repository by default), where every command runs. ``--iters``/``--pretrain-iters``/
+``--teacher-epochs``/``--image-size`` train the same configs at another scale through
+``--cfg-options`` (``distillbev.utils.cfg_overrides``), as ``tools/demo.py`` does; with
+``--export-students`` every distilled student is exported to a plain student checkpoint
+(``tools/export_student.py``) and evaluated with the baseline's config.
 """
 import argparse
 import json
@@ -35,6 +41,7 @@ from typing import Dict, List
 from mmengine.config import Config
 
 from distillbev.evaluation.kd_summary import nus_run_metrics, summarize_runs, summary_markdown
+from distillbev.utils.cfg_overrides import image_size_options, schedule_options
 from distillbev.utils.progress import run_stage, stage_name
 from distillbev.utils.work_dir import last_checkpoint
 
@@ -65,6 +72,9 @@ METHODS = {
                          + BENCH, 'UniDistill (tuned: KD x0.1)'),
     'distillbev_tuned': ('configs/distillbev/distillbev_bevdepth-r18_centerpoint-pillar04_kdw0.02'
                          + BENCH, 'DistillBEV (tuned: KD x0.02)'),
+    # the combination: CMKD's terms and UniDistill's two feature terms
+    'cmkd_unidistill': ('configs/cmkd_unidistill/cmkd-unidistill_bevdepth-r18_centerpoint-pillar04'
+                        + BENCH, 'CMKD + UniDistill features'),
 }
 # what `--methods` runs when not given: the baseline and the paper rows
 DEFAULT_METHODS = ['baseline', 'cmkd', 'unidistill', 'distillbev']
@@ -109,6 +119,8 @@ def make_data(args, bench: dict, start: float) -> None:
             # v1.0-test version next to v1.0-trainval.
             (bench['test_root'], seeds['test'], args.test_scenes + 1,
              args.test_scenes / (args.test_scenes + 1))]
+    if 'test' not in args.splits:  # the held-out set is only generated when evaluated
+        sets = sets[:1]
     for root, seed, scenes, val_fraction in sets:
         path = osp.join(args.root, root)
         if osp.exists(osp.join(path, 'nuscenes_infos_val.pkl')):
@@ -144,6 +156,7 @@ def train(cfg: str, work_dir: str, seed: int, args, start: float,
     # the CPU share the run had: train_minutes of runs made side by side are not solo times
     info = dict(train_minutes=seconds / 60, checkpoint=last_checkpoint(work_dir),
                 resumed=resumed, omp_num_threads=os.environ.get('OMP_NUM_THREADS'),
+                cfg_options=list(options),
                 load_average_at_end=os.getloadavg()[0])
     with open(done, 'w') as f:
         json.dump(info, f)
@@ -155,23 +168,42 @@ def evaluate(cfg: str, ckpt: str, work_dir: str, split: str, bench: dict, args,
     """Stock metric of ``ckpt`` on ``split`` (``test``: the config's held-out test split)."""
     out = osp.join(work_dir, f'metrics_{split}.json')
     if not osp.exists(out):
-        extra = []
+        extra = [o for o in regime_options(cfg, None, args) if o.startswith('test_')]
         if split == 'val':
             root = bench['data_root']
-            extra = ['--cfg-options', f'test_dataloader.dataset.data_root={root}',
-                     'test_dataloader.dataset.ann_file=nuscenes_infos_val.pkl',
-                     f'test_evaluator.data_root={root}',
-                     f'test_evaluator.ann_file={root}nuscenes_infos_val.pkl']
+            extra += [f'test_dataloader.dataset.data_root={root}',
+                      'test_dataloader.dataset.ann_file=nuscenes_infos_val.pkl',
+                      f'test_evaluator.data_root={root}',
+                      f'test_evaluator.ann_file={root}nuscenes_infos_val.pkl']
         run([sys.executable, osp.join(TOOLS, 'test.py'), osp.join(REPO, cfg), ckpt,
-             '--work-dir', osp.join(work_dir, f'test_{split}'), '--out-metrics', out] + extra,
+             '--work-dir', osp.join(work_dir, f'test_{split}'), '--out-metrics', out] +
+            (['--cfg-options'] + extra if extra else []),
             osp.join(work_dir, f'test_{split}.log'), args.root, start)
     return json.load(open(out))
+
+
+def regime_options(cfg: str, length, args) -> List[str]:
+    """``--cfg-options`` of ``--image-size`` and of a schedule of ``length`` (None: keep)."""
+    loaded = Config.fromfile(osp.join(REPO, cfg), import_custom_modules=False)
+    opts = [] if length is None else schedule_options(loaded, length)
+    if args.image_size:
+        opts += image_size_options(loaded, args.image_size)
+    return opts
+
+
+def export_student(ckpt: str, work_dir: str, args, start: float) -> str:
+    """The plain student checkpoint of a distiller checkpoint (``tools/export_student.py``)."""
+    plain = osp.join(work_dir, 'student_exported.pth')
+    if not osp.exists(plain):
+        run([sys.executable, osp.join(TOOLS, 'export_student.py'), ckpt, plain],
+            osp.join(work_dir, 'export.log'), args.root, start)
+    return plain
 
 
 def record(method: str, seed: int, split: str, cfg: str, metrics: dict, info: dict,
            bench: dict) -> dict:
     return dict(method=method, seed=seed, split=split, config=cfg,
-                train_minutes=info['train_minutes'],
+                train_minutes=info['train_minutes'], cfg_options=info.get('cfg_options', []),
                 omp_num_threads=info.get('omp_num_threads'), world_seeds=bench['seeds'],
                 **nus_run_metrics(metrics, bench['classes']))
 
@@ -179,6 +211,8 @@ def record(method: str, seed: int, split: str, cfg: str, metrics: dict, info: di
 def stage_checkpoint(name: str, cfg: str, dst: str, args, start: float,
                      options: List[str]) -> dict:
     """Train a shared stage (pre-training, teacher) once and copy its weights to ``dst``."""
+    length = args.pretrain_iters if name == 'pretrain' else args.teacher_epochs
+    options = regime_options(cfg, length, args) + list(options)
     info = train(cfg, osp.join(args.work_dir, name), 0, args, start, options)
     path = osp.join(args.root, dst)
     # copy again when the stage was retrained: a stale file would silently feed every run
@@ -211,11 +245,21 @@ def parse_args(argv=None) -> argparse.Namespace:
                    '(a benchmark in progress; missing runs are listed)')
     p.add_argument('--teacher-cfg-options', nargs='*', default=[],
                    help='key=value overrides of the teacher training')
+    p.add_argument('--iters', type=int, help='iterations of every student run (default: the '
+                   "configs' schedule, rescaled with its warm-up)")
+    p.add_argument('--pretrain-iters', type=int, help='iterations of the depth pre-training')
+    p.add_argument('--teacher-epochs', type=int, help='epochs of the teacher')
+    p.add_argument('--image-size', type=int, nargs=2, metavar=('H', 'W'),
+                   help='network input size of every camera model (default: the configs\')')
+    p.add_argument('--export-students', action='store_true',
+                   help='evaluate each distilled student as deployed: exported to a plain '
+                   'student checkpoint and tested with the baseline config')
     return p.parse_args(argv)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     args.work_dir, args.root = osp.abspath(args.work_dir), osp.abspath(args.root)
     start = time.time()
     if args.table_only:
@@ -241,9 +285,13 @@ def main(argv=None) -> None:
                     runs += [r for r in done if r['split'] in args.splits]
                     continue
             wd = osp.join(args.work_dir, method, f'seed{seed}')
-            info = train(cfg, wd, seed, args, start, args.cfg_options)
+            info = train(cfg, wd, seed, args, start,
+                         regime_options(cfg, args.iters, args) + list(args.cfg_options))
+            eval_cfg, ckpt = cfg, info['checkpoint']
+            if args.export_students and method != 'baseline':
+                eval_cfg, ckpt = METHODS['baseline'][0], export_student(ckpt, wd, args, start)
             recs = [record(method, seed, split, cfg,
-                           evaluate(cfg, info['checkpoint'], wd, split, bench, args, start),
+                           evaluate(eval_cfg, ckpt, wd, split, bench, args, start),
                            info, bench) for split in args.splits]
             with open(out + '.tmp', 'w') as f:
                 json.dump(recs, f, indent=1)
@@ -285,7 +333,7 @@ def write_tables(runs: List[dict], args, start: float) -> None:
         summary = summarize_runs(runs, baseline=next(iter(METHODS)), split=split)
         parts.append(f'### {split} split\n\n' + summary_markdown(summary, labels))
     head = ('# KD benchmark results\n\nWritten by `python tools/kd_benchmark.py ' +
-            ' '.join(sys.argv[1:]) + '` (set-up, regime and analysis: '
+            ' '.join(args.argv) + '` (set-up, regime and analysis: '
             '[student_regime.md](student_regime.md)). Mean ± std over seeds; Δ: paired gain '
             'over the baseline of the same seed (mean, and min over seeds). Stock NuScenesMetric '
             '(devkit, 25 m ranges), mAP/NDS over the benchmark\'s classes.\n\n')

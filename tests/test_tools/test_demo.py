@@ -1,37 +1,20 @@
 # Copyright (c) distillbev contributors. All rights reserved.
-"""tools/demo.py end to end on the session's tiny generated set: trains the teacher, a student
-without KD and a distilled one, exports the distilled student, evaluates both with the plain
-student config and writes the table; a second run skips every stage already done."""
+"""tools/demo.py: the KD benchmark for one seed at demo scale. End to end at a tiny scale (data,
+depth pre-training, teacher, the student alone and distilled, export of the distilled student,
+stock metric on the held-out split, table); a rerun trains nothing again."""
+import importlib.util
 import json
-import math
+from pathlib import Path
+
+import pytest
 
 from helpers.runs import run_tool
 
-
-def test_demo_runs_and_resumes(synthetic_nus, synthetic_nus_infos, tmp_path):
-    root, _ = synthetic_nus
-    work = tmp_path / 'demo'
-    args = ['tools/demo.py', '--data-root', root, '--work-dir', str(work), '--student-epochs',
-            '1', '--methods', 'baseline', 'distillbev']
-    out = run_tool(args, tmp_path / 'demo.log', timeout=900)
-    assert 'dataset ready' in out
-    rows = json.loads((work / 'results.json').read_text())
-    assert list(rows) == ['LiDAR teacher (CenterPoint-pillar)', 'BEVDet-R18 (no KD)',
-                          'BEVDet-R18 + distillbev']
-    for row in rows.values():
-        assert 0.0 <= row['mAP'] <= 1.0 and 0.0 <= row['NDS'] <= 1.0
-        assert math.isfinite(row['car']) and row['train s'] > 0
-    assert (work / 'distillbev' / 'student_exported.pth').exists()
-    assert '| BEVDet-R18 + distillbev |' in (work / 'results.md').read_text()
-
-    again = run_tool(args, tmp_path / 'demo2.log', timeout=300)
-    assert again.count('trained already') == 3
-    assert 'tools/train.py' not in again
+TINY = ['train_dataloader.batch_size=1', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False', 'default_hooks.checkpoint.interval=1']
 
 
 def _demo():
-    import importlib.util
-    from pathlib import Path
     spec = importlib.util.spec_from_file_location(
         'demo', Path(__file__).parents[2] / 'tools' / 'demo.py')
     demo = importlib.util.module_from_spec(spec)
@@ -39,23 +22,42 @@ def _demo():
     return demo
 
 
-def test_demo_reads_teacher_classes_and_label_from_the_configs():
-    demo = _demo()
-    teacher = demo.teacher_config()
-    assert teacher.endswith('configs/centerpoint/centerpoint_pillar04_second_secfpn_'
-                            '1xb4-cyclic-16e_synthetic-nus-3d.py')
-    student = demo.load_config(demo.METHODS['baseline'])
-    assert demo.student_label(student) == 'BEVDet-R18'
-    assert len(student.class_names) == 10 and 'traffic_cone' in student.class_names
+def test_demo_is_the_benchmark_at_demo_scale():
+    argv = _demo().benchmark_argv(['--work-dir', '/tmp/d'])
+    joined = ' '.join(argv)
+    assert '--root /tmp/d --work-dir /tmp/d --out /tmp/d/results' in joined
+    assert '--seeds 0 --splits test' in joined
+    assert '--iters 80 --pretrain-iters 150 --teacher-epochs 3 --image-size 64 176' in joined
+    assert '--export-students' in argv
+    assert '--methods baseline cmkd unidistill distillbev distillbev_tuned' in joined
+    # anything else goes to the benchmark unchanged
+    assert _demo().benchmark_argv(['--', '--scenes', '2'])[-2:] == ['--scenes', '2']
 
 
-def test_demo_schedule_follows_the_config_not_positions():
-    from mmengine.config import Config
-    demo = _demo()
-    cfg = Config(dict(train_cfg=dict(max_epochs=12), param_scheduler=[
-        dict(type='MultiStepLR', by_epoch=True, begin=0, end=12, milestones=[9, 11]),
-        dict(type='LinearLR', by_epoch=False, begin=0, end=50)]))
-    assert demo.schedule_options(cfg, 4) == [
-        'train_cfg.max_epochs=4', 'param_scheduler.0.end=4',
-        'param_scheduler.0.milestones=[3,4]']
-    assert demo.schedule_options(cfg, 1)[-1] == 'param_scheduler.0.milestones=[1]'
+def test_demo_tiny_end_to_end_and_rerun(tmp_path):
+    pytest.importorskip('mmcv.ops')
+    work = tmp_path / 'demo'
+    args = ['tools/demo.py', '--work-dir', str(work), '--methods', 'baseline', 'cmkd',
+            '--iters', '2', '--pretrain-iters', '2', '--teacher-epochs', '1',
+            '--image-size', '32', '88', '--', '--scenes', '2', '--val-fraction', '0.5',
+            '--test-scenes', '1', '--samples', '2', '--cfg-options'] + TINY + [
+                '--teacher-cfg-options'] + TINY[:3]
+    out = run_tool(args, tmp_path / 'demo.log', timeout=1200)
+    assert (work / 'checkpoints' / 'centerpoint-pillar04_synthetic-nus-bench.pth').exists()
+    assert (work / 'cmkd' / 'seed0' / 'student_exported.pth').exists()
+    runs = json.loads((work / 'results.json').read_text())['runs']
+    assert sorted(r['method'] for r in runs) == ['baseline', 'cmkd', 'teacher']
+    for r in runs:
+        assert r['split'] == 'test' and 0.0 <= r['mAP'] <= 1.0
+    students = [r for r in runs if r['method'] != 'teacher']
+    for r in students:
+        assert 'train_cfg.max_iters=2' in r['cfg_options']
+        assert any(o.endswith('.final_size=(32,88)') for o in r['cfg_options'])
+    # the distilled student was evaluated as deployed: the plain student config, exported weights
+    test_log = (work / 'cmkd' / 'seed0' / 'test_test.log').read_text()
+    assert 'student_exported.pth' in test_log
+    assert 'configs/students/bevdepth_r18_fpn_centerhead' in out
+    assert '| CMKD (paper setting) | 0 |' in (work / 'results.md').read_text()
+
+    again = run_tool(args, tmp_path / 'demo2.log', timeout=300)
+    assert 'tools/train.py' not in again and 'tools/test.py' not in again
