@@ -8,10 +8,12 @@ from .keypoint_box_base import KeypointBoxLoss
 from .keypoint_feature_loss import KeypointFeatureLoss
 from .keypoint_relation_loss import KeypointRelationLoss
 from .masked_feature_mimic_loss import MaskedFeatureMimicLoss
+from .mono_head_response_loss import MonoHeadResponseLoss
+from .mono_object_feature_loss import MonoObjectFeatureLoss
 from .regression_response_loss import RegressionResponseLoss
 
 __all__ = [
     'MaskedFeatureMimicLoss', 'HeatmapResponseLoss', 'RegressionResponseLoss',
     'KeypointFeatureLoss', 'KeypointRelationLoss', 'FGBGAttentionFeatureLoss', 'KeypointBoxLoss',
-    'AffinityDistillLoss', 'AnchorResponseLoss'
+    'AffinityDistillLoss', 'AnchorResponseLoss', 'MonoObjectFeatureLoss', 'MonoHeadResponseLoss'
 ]
