@@ -89,3 +89,14 @@ class TemporalFrames:
 
     def get_data_info(self, idx: int) -> dict:
         return self.dataset.get_data_info(idx)
+
+    # what mmdet3d's CBGSDataset asks of the dataset it wraps, so that class-balanced sampling
+    # runs over temporal samples: CBGSDataset(dataset=dict(type='TemporalFrames', ...))
+    def full_init(self) -> None:
+        """The wrapped dataset's ``full_init`` (done already by ``__init__``'s index)."""
+        if hasattr(self.dataset, 'full_init'):
+            self.dataset.full_init()
+
+    def get_cat_ids(self, idx: int):
+        """The wrapped dataset's category ids of sample ``idx`` (CBGS balancing)."""
+        return self.dataset.get_cat_ids(idx)

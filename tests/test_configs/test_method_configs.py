@@ -3,9 +3,12 @@
 builds through the registry and runs one training step: the taps it names exist, the tensors it
 pairs align (the distiller checks grids at every step), and every KD loss is finite and sends
 gradients into the student."""
+import copy
+import fnmatch
 import glob
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from helpers.multiview import multiview_sample
@@ -28,21 +31,42 @@ def test_each_method_has_nuscenes_and_synthetic_configs():
         assert any(n.endswith('_synthetic-nus-3d.py') for n in names), method
 
 
-@pytest.mark.parametrize('method,keys,prefix,which', [
-    ('cmkd', ('distill_losses', 'inherit_from_teacher'), 'cmkd', ''),
-    ('unidistill', ('kd_targets', 'distill_losses'), 'unidistill', ''),
-    # the small students with the 0.4 m pillar teacher (the nuScenes config pairs other levels)
-    ('distillbev', ('kd_targets', 'distill_losses'), 'distillbev_pillar04', 'pillar04')])
-def test_a_method_states_its_losses_once(method, keys, prefix, which):
+@pytest.mark.parametrize('method,keys,prefix,which,least', [
+    ('cmkd', ('distill_losses', 'inherit_from_teacher'), 'cmkd', '', 4),
+    ('unidistill', ('kd_targets', 'distill_losses'), 'unidistill', '', 4),
+    # the small BEVDet / BEVDepth(4D) students with the 0.4 m pillar teacher
+    ('distillbev', ('kd_targets', 'distill_losses'), 'distillbev_pillar04', 'bevd*pillar04', 4),
+    # the R50 BEVDepth(4D) students with the 0.2 m pillar teacher (other levels)
+    ('distillbev', ('kd_targets', 'distill_losses'), 'distillbev_pillar02', 'bevd*pillar02', 2),
+    # the BEVFormer students (one level, the BEVFormer weights), generated data and nuScenes
+    ('distillbev', ('teacher_taps', 'kd_targets', 'distill_losses'), 'distillbev_bevformer',
+     'bevformer', 2)])
+def test_a_method_states_its_losses_once(method, keys, prefix, which, least):
     """Every config of a method (nuScenes, generated data, benchmark, tuned) resolves to the
-    losses of ``configs/_base_/kd/<method>.py``; tuned rows differ only by distill_weight."""
+    losses of ``configs/_base_/kd/<method>.py``; tuned rows differ only by distill_weight.
+    ``which``: an fnmatch pattern of the student / teacher part of the config names."""
     base = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'kd', f'{method}.py'))
-    paths = [c for c in METHOD_CONFIGS if f'/{method}/' in c and which in osp.basename(c)]
-    assert len(paths) >= 4
+    paths = [c for c in METHOD_CONFIGS if f'/{method}/' in c
+             and fnmatch.fnmatch(osp.basename(c), f'*{which}*')]
+    assert len(paths) >= least
     for path in paths:
         model = Config.fromfile(path).model
         for key in keys:
             assert model[key] == base[f'{prefix}_{key}'], (path, key)
+
+
+def temporal_inputs(sample, imgs, num_prev: int) -> dict:
+    """What TemporalFrames gives a temporal student (BEVDepth4D, BEVFormer's queue): the previous
+    frames' images (``prev_imgs``) and, in the sample's metainfo, their cameras, the current ->
+    previous maps (here a 1 m shift per frame) and ``prev_is_current``."""
+    if not num_prev:
+        return {}
+    curr2prev = [np.eye(4, dtype=np.float32) for _ in range(num_prev)]
+    for k, m in enumerate(curr2prev):
+        m[0, 3] = 1.0 + k
+    sample.set_metainfo(dict(prev_frames=[copy.copy(sample.metainfo)] * num_prev,
+                             curr2prev=curr2prev, prev_is_current=[False] * num_prev))
+    return dict(prev_imgs=[torch.randn(1, *imgs.shape) for _ in range(num_prev)])
 
 
 @pytest.mark.parametrize('path', METHOD_CONFIGS, ids=osp.basename)
@@ -55,7 +79,7 @@ def test_method_config_trains_one_step(path):
     model_cfg.student.img_backbone.init_cfg = None
     # benchmark students: depth pre-training weights (image encoder, BEVDepth depth net)
     model_cfg.student.img_neck.init_cfg = None
-    if 'init_cfg' in model_cfg.student.img_view_transformer:
+    if 'init_cfg' in model_cfg.student.get('img_view_transformer', {}):
         model_cfg.student.img_view_transformer.init_cfg = None
     with DefaultScope.overwrite_default_scope('mmdet3d'):
         torch.manual_seed(0)
@@ -65,6 +89,8 @@ def test_method_config_trains_one_step(path):
         depth = isinstance(model.student, MODELS.get('BEVDepth'))  # BEVDepth4D too
         inputs, sample = multiview_sample(with_depth=depth)
         batch = dict(imgs=inputs['imgs'][None], points=[inputs['points']])
+        num_prev = getattr(model.student, 'num_prev', 0)  # BEVDepth4D, BEVFormer
+        batch.update(temporal_inputs(sample, inputs['imgs'], num_prev))
         losses = model.loss(batch, [sample])
     distill = {k: v for k, v in losses.items() if k.startswith('distill.')}
     expected = {f'distill.{name}' for name in model_cfg.distill_losses}
@@ -101,9 +127,12 @@ def test_student_head_grid_is_the_grid_configs_used_to_state(path):
     cfg.model.student.img_backbone.init_cfg = None
     with DefaultScope.overwrite_default_scope('mmdet3d'):
         student = MODELS.build(cfg.model.student)
-    rng, cell, shape = STATED_GRIDS[_dataset(path)]
     grid = BEVGrid.from_detector(student)
-    assert grid.same_cells(BEVGrid(rng, cell_size=cell)) and grid.shape == shape
+    if hasattr(student, 'bev_encoder'):  # BEVFormer: its BEV (no grid was ever stated by hand)
+        assert grid.same_cells(student.bev_encoder.grid)
+    else:
+        rng, cell, shape = STATED_GRIDS[_dataset(path)]
+        assert grid.same_cells(BEVGrid(rng, cell_size=cell)) and grid.shape == shape
     for target in (cfg.model.get('kd_targets') or {}).values():
         assert 'grid' not in target and 'out_shapes' not in target
 

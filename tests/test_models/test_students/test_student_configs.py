@@ -59,9 +59,11 @@ def test_config_grid_consistency(path):
         assert list(vt.grid_config.depth) == depth
         assert c == (64 if model.type == 'BEVDet' else 80)
     if model.type in ('BEVDepth', 'BEVDepth4D'):
-        pipeline = cfg.train_dataloader.dataset.get('dataset', cfg.train_dataloader.dataset)
-        types = [t.type for t in pipeline.pipeline]
-        assert 'MultiViewDepthFromLiDAR' in types and 'gt_depth' in pipeline.pipeline[-1]['keys']
+        dataset = cfg.train_dataloader.dataset
+        while 'pipeline' not in dataset:  # CBGSDataset, TemporalFrames (BEVDepth4D-R50: both)
+            dataset = dataset.dataset
+        types = [t.type for t in dataset.pipeline]
+        assert 'MultiViewDepthFromLiDAR' in types and 'gt_depth' in dataset.pipeline[-1]['keys']
 
 
 @pytest.mark.parametrize('path', [c for c in CONFIGS if 'synthetic' in c], ids=osp.basename)
