@@ -14,6 +14,7 @@ EXPECTED = {
         # students and their parts
         'BEVDet', 'BEVDepth', 'LiftSplatViewTransformer', 'BEVDepthViewTransformer',
         'CameraAwareDepthNet', 'BEVResNetBackbone', 'BEVLSSFPNNeck',
+        'CMKDMonoBEV', 'LIDDepthViewTransformer', 'Conv2DCollapse',
         # distillation
         'CrossModalDistiller', 'IdentityAdapter', 'Conv1x1Adapter', 'ConvReLUConvAdapter',
         'UpsampleMLPAdapter',
@@ -21,11 +22,16 @@ EXPECTED = {
         'BEVGrid', 'BEVBoxMask', 'BoxKeypoints', 'TeacherFPMask', 'TeacherConfidence',
         # KD losses (CMKD, UniDistill, DistillBEV)
         'MaskedFeatureMimicLoss', 'HeatmapResponseLoss', 'RegressionResponseLoss',
+        'AnchorResponseLoss',
         'KeypointFeatureLoss', 'KeypointRelationLoss', 'FGBGAttentionFeatureLoss',
+        # MonoMMKD (reconstructed) and the depth-image teacher's batching
+        'DepthDistributionBranch', 'RPDDepthBins', 'DepthUncertaintyWeight', 'DualKLLoss',
+        'DepthMimicLoss', 'DepthImageDet3DDataPreprocessor',
     },
     TRANSFORMS: {
         'LoadMultiViewImagesWithCalib', 'MultiViewImageAffineAug', 'GlobalBEVAug3D',
         'MultiViewDepthFromLiDAR', 'PackMultiViewDet3DInputs',
+        'DepthImageInput', 'PackDepthImageInputs', 'MonoAffineSMOKEMeta',
     },
     HOOKS: {'StopDistillationHook', 'DistillWeightHook', 'TeacherFrozenGuardHook'},
 }

@@ -20,8 +20,13 @@ from mmdet3d.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py')))
+# the nuScenes-layout (multi-view) configs; CMKD's KITTI form: test_cmkd_kitti_configs.py
 METHOD_CONFIGS = [c for c in CONFIGS
-                  if osp.basename(osp.dirname(c)) in ('cmkd', 'unidistill', 'distillbev')]
+                  if osp.basename(osp.dirname(c)) in ('cmkd', 'unidistill', 'distillbev')
+                  and 'kitti' not in osp.basename(c)]
+# with the monocular KITTI methods (their one-step test: tests/test_configs/test_mono_kd_configs.py)
+KD_CONFIGS = METHOD_CONFIGS + [c for c in CONFIGS
+                               if osp.basename(osp.dirname(c)) in ('monodistill', 'monommkd')]
 
 
 def test_each_method_has_nuscenes_and_synthetic_configs():
@@ -40,13 +45,21 @@ def test_each_method_has_nuscenes_and_synthetic_configs():
     ('distillbev', ('kd_targets', 'distill_losses'), 'distillbev_pillar02', 'bevd*pillar02', 2),
     # the BEVFormer students (one level, the BEVFormer weights), generated data and nuScenes
     ('distillbev', ('teacher_taps', 'kd_targets', 'distill_losses'), 'distillbev_bevformer',
-     'bevformer', 2)])
+     'bevformer', 2),
+    # MonoDLE students (KITTI, generated data) and the depth-image MonoDLE teacher
+    ('monodistill', ('student_taps', 'teacher_taps', 'adapters', 'kd_targets', 'distill_losses'),
+     'monodistill', '_monodle-dla34_', 2),
+    # the SMOKE student: the feature-level part of the same statement
+    ('monodistill', ('teacher_taps', 'kd_targets', 'distill_losses'), 'monodistill_feature',
+     '_smoke-dla34_', 1),
+    ('monommkd', ('student_taps', 'teacher_taps', 'adapters', 'kd_targets', 'distill_losses'),
+     'monommkd', '_monodle-dla34_', 2)])
 def test_a_method_states_its_losses_once(method, keys, prefix, which, least):
     """Every config of a method (nuScenes, generated data, benchmark, tuned) resolves to the
     losses of ``configs/_base_/kd/<method>.py``; tuned rows differ only by distill_weight.
     ``which``: an fnmatch pattern of the student / teacher part of the config names."""
     base = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'kd', f'{method}.py'))
-    paths = [c for c in METHOD_CONFIGS if f'/{method}/' in c
+    paths = [c for c in KD_CONFIGS if f'/{method}/' in c
              and fnmatch.fnmatch(osp.basename(c), f'*{which}*')]
     assert len(paths) >= least
     for path in paths:

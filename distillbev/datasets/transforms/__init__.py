@@ -78,18 +78,20 @@ them for the depth targets only (BEVDepth: pack ``keys=['img', 'gt_bboxes_3d', '
 """
 from .bev_aug import GlobalBEVAug3D
 from .depth_image import LoadKittiDepthImage, lidar_depth_image
+from .depth_image_input import DepthImageInput, PackDepthImageInputs
 from .depth_targets import MultiViewDepthFromLiDAR
 from .formatting import MULTIVIEW_META_KEYS, PackMultiViewDet3DInputs
 from .image_aug import MultiViewImageAffineAug
 from .loading import LoadMultiViewImagesWithCalib
 from .mono_aug import MonoAffineAug
 from .sample_guard import BadSampleError, BadSampleGuard
+from .smoke_meta import MonoAffineSMOKEMeta
 from .mv_geometry import (cv2_affine, image_aug_matrix, nearest_depth_map, pad_to_4x4,
                           project_to_views)
 
 __all__ = [
     'BadSampleGuard', 'BadSampleError', 'LoadKittiDepthImage', 'lidar_depth_image',
-    'MonoAffineAug',
+    'MonoAffineAug', 'DepthImageInput', 'PackDepthImageInputs', 'MonoAffineSMOKEMeta',
     'LoadMultiViewImagesWithCalib', 'MultiViewImageAffineAug', 'GlobalBEVAug3D',
     'MultiViewDepthFromLiDAR', 'PackMultiViewDet3DInputs', 'MULTIVIEW_META_KEYS',
     'cv2_affine', 'image_aug_matrix', 'nearest_depth_map', 'pad_to_4x4', 'project_to_views'

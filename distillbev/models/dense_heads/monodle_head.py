@@ -52,6 +52,10 @@ class MonoDLEHead(BaseModule):
         max_objs (int): object slots per image. Defaults to 50.
         min_depth (float): nearer objects are no targets. Defaults to 2.0.
         loss_weights (dict, optional): weight per term (keys in ``LOSS_KEYS``); default 1.
+        extra_branches (dict, optional): ``key -> module cfg`` of extra output maps computed
+            from the same neck map and added to ``forward``'s dict under ``key`` (e.g. MonoMMKD's
+            ``depth_dist=dict(type='DepthDistributionBranch', ...)``); they have no detection
+            loss and no part in decoding (distillation losses read them). Defaults to None.
         test_cfg (dict, optional): ``topk`` (50), ``score_thr`` (0.2),
             ``depth_uncertainty_score`` (False).
     """
@@ -60,6 +64,7 @@ class MonoDLEHead(BaseModule):
                  stride: int = 4, num_bins: int = 12,
                  mean_sizes: Sequence[Sequence[float]] = KITTI_MEAN_SIZES, max_objs: int = 50,
                  min_depth: float = 2.0, loss_weights: Optional[Dict[str, float]] = None,
+                 extra_branches: Optional[Dict[str, dict]] = None,
                  train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -88,6 +93,12 @@ class MonoDLEHead(BaseModule):
                 nn.Conv2d(in_channels, feat_channels, 3, padding=1, bias=True),
                 nn.ReLU(inplace=True), nn.Conv2d(feat_channels, out, 1, bias=True))
             for name, out in channels.items()})
+        clash = set(extra_branches or {}) & set(channels)
+        if clash:
+            raise ValueError(f'MonoDLEHead: extra_branches {sorted(clash)} clash with the '
+                             f'detection branches; pick other keys')
+        self.extra_branches = nn.ModuleDict(
+            {k: MODELS.build(cfg) for k, cfg in (extra_branches or {}).items()})
 
     def init_weights(self) -> None:
         """CenterNet init: heatmap bias -2.19 (prior 0.1); other branches N(0, 0.001), bias 0."""
@@ -99,13 +110,18 @@ class MonoDLEHead(BaseModule):
                     nn.init.zeros_(m.bias)
             if name == 'heatmap':
                 nn.init.constant_(branch[-1].bias, -2.19)
+        for branch in self.extra_branches.values():  # (a ModuleDict: not reached by mmengine)
+            if hasattr(branch, 'init_weights'):
+                branch.init_weights()
 
     def forward(self, x: Union[Tensor, Sequence[Tensor]]) -> Dict[str, Tensor]:
         """Args: x (Tensor | list[Tensor]): the stride-4 neck map (B, C, H, W) (or a one-element
         list, DLANeck's output). Returns: dict[str, Tensor]: the raw branch maps (B, *, H, W)."""
         if isinstance(x, (list, tuple)):
             x = x[-1]
-        return {name: branch(x) for name, branch in self.branches.items()}
+        out = {name: branch(x) for name, branch in self.branches.items()}
+        out.update({name: branch(x) for name, branch in self.extra_branches.items()})
+        return out
 
     def get_targets(self, batch_data_samples: Sequence, feat_hw: Tuple[int, int],
                     device: torch.device) -> Dict[str, Tensor]:
@@ -125,7 +141,7 @@ class MonoDLEHead(BaseModule):
     def loss_by_feat(self, preds: Dict[str, Tensor],
                      batch_data_samples: Sequence) -> Dict[str, Tensor]:
         """Losses from the branch maps (see the class docstring)."""
-        preds = {k: v.float() for k, v in preds.items()}
+        preds = {k: v.float() for k, v in preds.items() if k in self.branches}
         t = self.get_targets(batch_data_samples, preds['heatmap'].shape[-2:],
                              preds['heatmap'].device)
         zero = sum(p.sum() for p in preds.values()) * 0.0

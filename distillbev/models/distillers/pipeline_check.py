@@ -22,7 +22,8 @@ from mmdet3d.registry import TRANSFORMS
 from .refs import DistillerConfigError
 
 # batch input key (after Det3DDataPreprocessor) -> the packed key it comes from
-PREPROCESSED_FROM = dict(imgs='img', points='points', voxels='points')
+PREPROCESSED_FROM = dict(imgs='img', points='points', voxels='points',
+                         depth_imgs='depth_input')
 
 
 def _type_name(t: Any) -> str:

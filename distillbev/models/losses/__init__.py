@@ -2,6 +2,8 @@
 """Knowledge-distillation losses, one per file, each citing its paper."""
 from .affinity_distill_loss import AffinityDistillLoss
 from .anchor_response_loss import AnchorResponseLoss
+from .depth_mimic_loss import DepthMimicLoss
+from .dual_kl_loss import DualKLLoss
 from .fgbg_attention_feature_loss import FGBGAttentionFeatureLoss
 from .heatmap_response_loss import HeatmapResponseLoss
 from .keypoint_box_base import KeypointBoxLoss
@@ -15,5 +17,6 @@ from .regression_response_loss import RegressionResponseLoss
 __all__ = [
     'MaskedFeatureMimicLoss', 'HeatmapResponseLoss', 'RegressionResponseLoss',
     'KeypointFeatureLoss', 'KeypointRelationLoss', 'FGBGAttentionFeatureLoss', 'KeypointBoxLoss',
-    'AffinityDistillLoss', 'AnchorResponseLoss', 'MonoObjectFeatureLoss', 'MonoHeadResponseLoss'
+    'AffinityDistillLoss', 'AnchorResponseLoss', 'MonoObjectFeatureLoss', 'MonoHeadResponseLoss',
+    'DualKLLoss', 'DepthMimicLoss'
 ]

@@ -1,6 +1,6 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """CMKD response distillation on an anchor head (KITTI form)."""
-from typing import Any, Dict, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -40,7 +40,9 @@ class AnchorResponseLoss(nn.Module):
     weights 1. It replaces the student head's GT loss in CMKD's KITTI training.
 
     Args:
-        num_classes (int): K. Defaults to 3.
+        num_classes (int, optional): K. None: read from the maps, ``A = box channels /
+            box_code_size`` anchors per cell and ``K = cls channels / A`` (one loss config for
+            the 1-class car and the 3-class heads). Defaults to 3.
         box_code_size (int): residuals per anchor (7: x, y, z, w, l, h, yaw). Defaults to 7.
         rot_index (int): the heading residual's channel. Defaults to 6.
         cls_weight, loc_weight, dir_weight (float): CMKD: 2.0, 2.0, 0.4.
@@ -51,7 +53,7 @@ class AnchorResponseLoss(nn.Module):
         loss_weight (float): multiplies all three terms. Defaults to 1.0.
     """
 
-    def __init__(self, num_classes: int = 3, box_code_size: int = 7, rot_index: int = 6,
+    def __init__(self, num_classes: Optional[int] = 3, box_code_size: int = 7, rot_index: int = 6,
                  cls_weight: float = 2.0, loc_weight: float = 2.0, dir_weight: float = 0.4,
                  beta: float = 2.0, pos_thr: float = 0.1, smooth_l1_beta: float = 1.0 / 9.0,
                  code_weights: Sequence[float] = None, loss_weight: float = 1.0) -> None:
@@ -68,7 +70,11 @@ class AnchorResponseLoss(nn.Module):
 
     def _split(self, preds: Any) -> Tuple[Tensor, Tensor, Tensor]:
         cls, box, direction = preds[0], preds[1], preds[2]
-        return (_per_anchor(as_list(cls), self.num_classes),
+        num_classes = self.num_classes
+        if num_classes is None:
+            anchors = as_list(box)[0].shape[1] // self.box_code_size
+            num_classes = as_list(cls)[0].shape[1] // max(anchors, 1)
+        return (_per_anchor(as_list(cls), num_classes),
                 _per_anchor(as_list(box), self.box_code_size), _per_anchor(as_list(direction), 2))
 
     def forward(self, s_preds: Any, t_preds: Any) -> Dict[str, Tensor]:

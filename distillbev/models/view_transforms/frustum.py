@@ -8,25 +8,31 @@ original pixel ``(u, v, d, 1)`` to the augmented one, ``lidar_aug_matrix`` maps 
 frame to the augmented LiDAR frame; ``cam2img`` (4x4 padded intrinsics) and ``cam2lidar``
 describe the original sensors.
 """
-from typing import Sequence, Tuple
+from typing import Mapping, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
 
 from distillbev.utils.geometry import pad_to_4x4
+from .lid import lid_bins, lid_params
 
 __all__ = ['depth_bins', 'create_frustum', 'frustum_to_lidar', 'pad_to_4x4']
 
 
-def depth_bins(depth_cfg: Sequence[float]) -> Tensor:
-    """Depths of the frustum planes, BEVDet style: ``d_min + k * step`` for ``k < D``.
+def depth_bins(depth_cfg: Union[Sequence[float], Mapping]) -> Tensor:
+    """Depths of the frustum planes: the lower edge of every depth bin.
 
     Args:
-        depth_cfg (sequence): ``[d_min, d_max, step]`` in metres, e.g. ``[1, 60, 1]`` (59 bins).
+        depth_cfg (sequence | dict): ``[d_min, d_max, step]`` in metres, BEVDet's uniform bins
+            ``d_min + k * step``, e.g. ``[1, 60, 1]`` (59 bins); or CaDDN's linear-increasing
+            bins ``dict(mode='LID', min=2.0, max=46.8, num_bins=120)`` (lower edges ``e_k``,
+            see :mod:`.lid`).
 
     Returns:
-        Tensor: (D,) float32 with ``D = round((d_max - d_min) / step)``.
+        Tensor: (D,) float32 with ``D = round((d_max - d_min) / step)`` (or ``num_bins``).
     """
+    if isinstance(depth_cfg, Mapping):
+        return lid_bins(*lid_params(depth_cfg))[:-1]
     d_min, d_max, step = (float(v) for v in depth_cfg)
     num = int(round((d_max - d_min) / step))
     if num <= 0:
@@ -34,7 +40,7 @@ def depth_bins(depth_cfg: Sequence[float]) -> Tensor:
     return d_min + step * torch.arange(num, dtype=torch.float32)
 
 
-def create_frustum(depth_cfg: Sequence[float], feat_size: Tuple[int, int],
+def create_frustum(depth_cfg: Union[Sequence[float], Mapping], feat_size: Tuple[int, int],
                    stride: Tuple[float, float]) -> Tensor:
     """Frustum points ``(u, v, d)`` in the augmented image.
 
@@ -43,7 +49,7 @@ def create_frustum(depth_cfg: Sequence[float], feat_size: Tuple[int, int],
     ``+0.5``; the same patches as the depth targets).
 
     Args:
-        depth_cfg (sequence): ``[d_min, d_max, step]``.
+        depth_cfg (sequence | dict): see :func:`depth_bins`.
         feat_size (tuple): ``(h, w)`` of the image feature map.
         stride (tuple): ``(stride_h, stride_w)`` image pixels per feature cell.
 

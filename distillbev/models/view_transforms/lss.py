@@ -8,7 +8,7 @@ a camera-aware depth net and supervises depth with LiDAR. Unlike the official co
 the frustum here is placed in the *augmented LiDAR frame* (``cam2lidar`` then
 ``lidar_aug_matrix``), so the BEV maps coincide with those of mmdet3d LiDAR teachers.
 """
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -39,6 +39,9 @@ class LiftSplatViewTransformer(BaseModule):
     The output BEV map is ``(B, C * nz, Y, X)``, row = y, col = x, row 0 at ``y_min``.
     """
 
+    #: extra depth classes after the D lifted bins (softmax-ed with them, never lifted)
+    num_out_of_range_bins = 0
+
     def __init__(self,
                  in_channels: int,
                  out_channels: int,
@@ -48,7 +51,9 @@ class LiftSplatViewTransformer(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.grid_config = {k: [float(v) for v in grid_config[k]] for k in grid_config}
+        self.grid_config = {
+            k: dict(v) if isinstance(v, Mapping) else [float(x) for x in v]
+            for k, v in grid_config.items()}
         for key in ('x', 'y', 'z', 'depth'):
             if key not in self.grid_config:
                 raise KeyError(f'grid_config needs x, y, z and depth entries; {key!r} missing.')
@@ -112,21 +117,23 @@ class LiftSplatViewTransformer(BaseModule):
 
         Returns:
             tuple: ``bev`` (B, C * nz, Y, X) float32 and ``depth`` (B * N, D, h, w) depth
-            probabilities (softmax over D, float32).
+            probabilities (softmax over D, float32; D + 1 with an out-of-range class).
         """
         batch, num_views, channels, h, w = img_feats.shape
         out = self.depth_and_context(img_feats.view(batch * num_views, channels, h, w),
                                      cam_params)
         num_bins = self.depth_channels
+        num_classes = num_bins + self.num_out_of_range_bins
         with torch.autocast(device_type=img_feats.device.type, enabled=False):
-            depth = out[:, :num_bins].float().softmax(dim=1)
-            context = out[:, num_bins:num_bins + self.out_channels].float()
+            depth = out[:, :num_classes].float().softmax(dim=1)
+            context = out[:, num_classes:num_classes + self.out_channels].float()
             stride = self.feature_stride((h, w), img_shape)
             geom = self.get_geometry(cam_params, (h, w), stride)
             # Splat depth x context onto the grid without building their (B, N, D, h, w, C)
-            # outer product: depth (B, N, D, h, w), context (B, N, h, w, C).
+            # outer product: depth (B, N, D, h, w), context (B, N, h, w, C). An out-of-range
+            # class (CaDDN) takes part in the softmax and is not lifted.
             context = context.view(batch, num_views, self.out_channels, h, w)
-            bev = bev_pool_depth(depth.view(batch, num_views, num_bins, h, w),
+            bev = bev_pool_depth(depth[:, :num_bins].reshape(batch, num_views, num_bins, h, w),
                                  context.permute(0, 1, 3, 4, 2), geom, self.grid_config)
         return bev, depth
 

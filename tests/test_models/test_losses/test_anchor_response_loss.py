@@ -74,3 +74,15 @@ def test_mismatched_anchors_are_refused():
         AnchorResponseLoss()(a, b)
     with pytest.raises(ValueError, match='code_weights'):
         AnchorResponseLoss(code_weights=[1.0] * 5)
+
+
+@pytest.mark.parametrize('num_classes', [1, 3])
+def test_num_classes_read_from_the_maps(num_classes):
+    """num_classes=None: A = 14 / 7 = 2 anchors per cell, K = cls channels / 2."""
+    torch.manual_seed(1)
+    maps = [([torch.randn(2, 2 * num_classes, 3, 3)], [torch.randn(2, 14, 3, 3)],
+             [torch.randn(2, 4, 3, 3)]) for _ in range(2)]
+    given = AnchorResponseLoss(num_classes=num_classes)(*maps)
+    read = AnchorResponseLoss(num_classes=None)(*maps)
+    for key in given:
+        assert read[key].item() == given[key].item()

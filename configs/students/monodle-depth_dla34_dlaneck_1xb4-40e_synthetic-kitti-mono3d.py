@@ -1,0 +1,42 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+# The depth-image teacher ("LiDAR Net") of monodle-depth_dla34_dlaneck_1xb16-140e_kitti-mono3d.py
+# on the generated KITTI-layout data (which ships `training/depth_2`): the model, schedule and
+# data of monodle_dla34_dlaneck_1xb4-40e_synthetic-kitti-mono3d.py (640x192, batch 4, 40 epochs,
+# DLA-34 from scratch), the input of the real-scale teacher (depth image, MonoDistill's encoding,
+# identity data preprocessor). Train it first; the synthetic distillation configs load
+# work_dirs/monodle-depth_dla34_dlaneck_1xb4-40e_synthetic-kitti-mono3d/epoch_40.pth.
+_base_ = ['./monodle_dla34_dlaneck_1xb4-40e_synthetic-kitti-mono3d.py']
+
+input_size = (640, 192)  # (W, H)
+backend_args = None
+model = dict(
+    data_preprocessor=dict(
+        type='Det3DDataPreprocessor', mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False,
+        pad_size_divisor=32))
+
+meta_keys = ('img_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 'cam2img',
+             'lidar2cam', 'box_mode_3d', 'box_type_3d', 'sample_idx', 'mono_crop',
+             'mono_affine')
+train_pipeline = [
+    dict(type='LoadImageFromFileMono3D', backend_args=backend_args),
+    dict(type='LoadAnnotations3D', with_bbox=True, with_label=True, with_attr_label=False,
+         with_bbox_3d=True, with_label_3d=True, with_bbox_depth=True),
+    dict(type='LoadKittiDepthImage'),
+    dict(type='MonoAffineAug', resolution=input_size, flip_prob=0.5, crop_prob=0.5, scale=0.4,
+         shift=0.0),
+    dict(type='DepthImageInput', out_key='img'),
+    dict(type='Pack3DDetInputs',
+         keys=['img', 'gt_bboxes', 'gt_bboxes_labels', 'gt_bboxes_3d', 'gt_labels_3d',
+               'centers_2d', 'depths'],
+         meta_keys=meta_keys),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFileMono3D', backend_args=backend_args),
+    dict(type='LoadKittiDepthImage'),
+    dict(type='MonoAffineAug', resolution=input_size, test_mode=True),
+    dict(type='DepthImageInput', out_key='img'),
+    dict(type='Pack3DDetInputs', keys=['img'], meta_keys=meta_keys),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
