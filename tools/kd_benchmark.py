@@ -146,6 +146,9 @@ def train(cfg: str, work_dir: str, seed: int, args, start: float,
     done = osp.join(work_dir, 'train_done.json')
     if osp.exists(done):
         return json.load(open(done))
+    # no validation while training (every model is evaluated once, by tools/test.py), so
+    # overrides of the val loader have nothing to act on
+    options = [o for o in options if not o.startswith(('val_dataloader.', 'val_evaluator.'))]
     cmd = [sys.executable, osp.join(TOOLS, 'train.py'), osp.join(REPO, cfg), '--work-dir',
            work_dir, '--cfg-options', 'val_cfg=None', 'val_dataloader=None',
            'val_evaluator=None', f'randomness.seed={seed}'] + list(options)

@@ -1,5 +1,5 @@
 # Copyright (c) distillbev contributors. All rights reserved.
-"""tools/demo.py: the KD benchmark for one seed at demo scale. End to end at a tiny scale (data,
+"""tools/demo.py: the KD benchmark for one seed. End to end at a tiny scale (data,
 depth pre-training, teacher, the student alone and distilled, export of the distilled student,
 stock metric on the held-out split, table); a rerun trains nothing again."""
 import importlib.util
@@ -26,10 +26,12 @@ def test_demo_is_the_benchmark_at_demo_scale():
     argv = _demo().benchmark_argv(['--work-dir', '/tmp/d'])
     joined = ' '.join(argv)
     assert '--root /tmp/d --work-dir /tmp/d --out /tmp/d/results' in joined
-    assert '--seeds 0 --splits test' in joined
-    assert '--iters 80 --pretrain-iters 150 --teacher-epochs 3 --image-size 64 176' in joined
-    assert '--export-students' in argv
-    assert '--methods baseline cmkd unidistill distillbev distillbev_tuned' in joined
+    assert '--seeds 0 --splits test --export-students' in joined
+    assert '--methods baseline cmkd unidistill distillbev_tuned' in joined
+    # the benchmark's own scale unless asked otherwise
+    assert '--iters' not in argv and '--image-size' not in argv
+    scaled = ' '.join(_demo().benchmark_argv(['--iters', '80', '--image-size', '64', '176']))
+    assert '--iters 80 --image-size 64 176' in scaled
     # anything else goes to the benchmark unchanged
     assert _demo().benchmark_argv(['--', '--scenes', '2'])[-2:] == ['--scenes', '2']
 
