@@ -41,7 +41,7 @@ from typing import Dict, List
 from mmengine.config import Config
 
 from distillbev.evaluation.kd_summary import nus_run_metrics, summarize_runs, summary_markdown
-from distillbev.utils.cfg_overrides import image_size_options, schedule_options
+from distillbev.utils.cfg_overrides import scale_options
 from distillbev.utils.progress import run_stage, stage_name
 from distillbev.utils.work_dir import last_checkpoint
 
@@ -171,7 +171,8 @@ def evaluate(cfg: str, ckpt: str, work_dir: str, split: str, bench: dict, args,
     """Stock metric of ``ckpt`` on ``split`` (``test``: the config's held-out test split)."""
     out = osp.join(work_dir, f'metrics_{split}.json')
     if not osp.exists(out):
-        extra = [o for o in regime_options(cfg, None, args) if o.startswith('test_')]
+        extra = [o for o in scale_options(osp.join(REPO, cfg), None, args.image_size)
+                 if o.startswith('test_')]
         if split == 'val':
             root = bench['data_root']
             extra += [f'test_dataloader.dataset.data_root={root}',
@@ -183,15 +184,6 @@ def evaluate(cfg: str, ckpt: str, work_dir: str, split: str, bench: dict, args,
             (['--cfg-options'] + extra if extra else []),
             osp.join(work_dir, f'test_{split}.log'), args.root, start)
     return json.load(open(out))
-
-
-def regime_options(cfg: str, length, args) -> List[str]:
-    """``--cfg-options`` of ``--image-size`` and of a schedule of ``length`` (None: keep)."""
-    loaded = Config.fromfile(osp.join(REPO, cfg), import_custom_modules=False)
-    opts = [] if length is None else schedule_options(loaded, length)
-    if args.image_size:
-        opts += image_size_options(loaded, args.image_size)
-    return opts
 
 
 def export_student(ckpt: str, work_dir: str, args, start: float) -> str:
@@ -215,7 +207,7 @@ def stage_checkpoint(name: str, cfg: str, dst: str, args, start: float,
                      options: List[str]) -> dict:
     """Train a shared stage (pre-training, teacher) once and copy its weights to ``dst``."""
     length = args.pretrain_iters if name == 'pretrain' else args.teacher_epochs
-    options = regime_options(cfg, length, args) + list(options)
+    options = scale_options(osp.join(REPO, cfg), length, args.image_size) + list(options)
     info = train(cfg, osp.join(args.work_dir, name), 0, args, start, options)
     path = osp.join(args.root, dst)
     # copy again when the stage was retrained: a stale file would silently feed every run
@@ -289,7 +281,8 @@ def main(argv=None) -> None:
                     continue
             wd = osp.join(args.work_dir, method, f'seed{seed}')
             info = train(cfg, wd, seed, args, start,
-                         regime_options(cfg, args.iters, args) + list(args.cfg_options))
+                         scale_options(osp.join(REPO, cfg), args.iters, args.image_size) +
+                         list(args.cfg_options))
             eval_cfg, ckpt = cfg, info['checkpoint']
             if args.export_students and method != 'baseline':
                 eval_cfg, ckpt = METHODS['baseline'][0], export_student(ckpt, wd, args, start)

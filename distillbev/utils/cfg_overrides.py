@@ -5,11 +5,11 @@ The demo and the KD benchmark train stock configs at other scales through these 
 every stage stays an ordinary ``tools/train.py <config> --cfg-options ...`` call that a user can
 rerun from the log. Entries are found by their fields, never by an assumed position.
 """
-from typing import Iterator, List, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config, ConfigDict
 
-__all__ = ['schedule_options', 'image_size_options']
+__all__ = ['schedule_options', 'image_size_options', 'scale_options']
 
 
 def _rescale(begin: int, end: int, scale: float, old_len: int,
@@ -101,3 +101,22 @@ def image_size_options(cfg: Config, size: Sequence[int]) -> List[str]:
     return [f'{key}.{i}.final_size=({height},{width})'
             for key, pipeline in _pipelines(cfg)
             for i, t in enumerate(pipeline) if 'final_size' in t]
+
+
+def scale_options(cfg_path: str, length: Optional[int] = None,
+                  image_size: Optional[Sequence[int]] = None) -> List[str]:
+    """Overrides of a config file: a schedule of ``length`` and an image size (None: keep).
+
+    Args:
+        cfg_path (str): the config file (its custom imports are not run).
+        length (int, optional): epochs or iterations, see :func:`schedule_options`.
+        image_size (Sequence[int], optional): ``(H, W)``, see :func:`image_size_options`.
+
+    Returns:
+        list[str]: ``key=value`` strings for ``--cfg-options``.
+    """
+    cfg = Config.fromfile(cfg_path, import_custom_modules=False)
+    opts = [] if length is None else schedule_options(cfg, length)
+    if image_size:
+        opts += image_size_options(cfg, image_size)
+    return opts

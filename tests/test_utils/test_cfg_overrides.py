@@ -1,11 +1,12 @@
 # Copyright (c) distillbev contributors. All rights reserved.
-"""Schedule and image-size ``--cfg-options`` (the demo's scale), on hand-made and shipped configs."""
+"""Schedule and image-size ``--cfg-options`` (the demo's scale), on hand-made and shipped
+configs."""
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
-from distillbev.utils.cfg_overrides import image_size_options, schedule_options
+from distillbev.utils.cfg_overrides import image_size_options, scale_options, schedule_options
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -70,3 +71,13 @@ def test_image_size_reaches_every_camera_pipeline_and_no_lidar_one():
         ROOT, 'configs/centerpoint/'
         'centerpoint_pillar04_second_secfpn_1xb4-cyclic-8e_synthetic-nus-bench-3d.py'))
     assert image_size_options(teacher, (64, 176)) == []
+
+
+def test_scale_options_of_a_config_file():
+    path = osp.join(ROOT, 'configs/pretrain/'
+                    'r18-fpn_depth-pretrain_1xb4-10min_synthetic-nus-bench.py')
+    assert scale_options(path) == []
+    assert scale_options(path, 150, (64, 176)) == [
+        'train_cfg.max_iters=150', 'param_scheduler.0.begin=0', 'param_scheduler.0.end=11',
+        'param_scheduler.1.begin=0', 'param_scheduler.1.end=150',
+        'train_dataloader.dataset.pipeline.2.final_size=(64,176)']
