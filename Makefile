@@ -11,11 +11,8 @@ PYTEST_ARGS ?=
 env:
 	VENV=$(VENV) PYTHON=$(PYTHON) bash tools/install_env.sh
 
-# two pytest workers (pytest-xdist), one torch thread each: the 2-core machines' cores both busy
-PYTEST_WORKERS ?= 2
-
 test: env
-	OMP_NUM_THREADS=1 $(PY) -m pytest tests -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 demo: env
 	$(PY) tools/demo.py $(DEMO_ARGS)
