@@ -1,0 +1,18 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+# The generated KITTI-layout data of the monocular CPU regime (the `*_1xb4-15min_synthetic-kitti-
+# bench-mono3d.py` configs), defined once. Only `kitti_bench_*` names live here, so this file can be
+# a second `_base_` next to a model config (mmengine refuses keys that two bases both define).
+# Train/val: world seed 0, 600 frames (480 train, 120 val, the tuning split). The held-out test
+# split: 120 frames of world seed 1000 (its val.txt; one more frame is its train split, because
+# the stock converter fails on an empty one), never used for tuning.
+# Generation is cheap (about 0.1 s a frame), so the regime trains on 4x the frames of the
+# 40-epoch synthetic configs. Make both roots with:
+#   python tools/create_synthetic.py kitti --out data/synthetic-kitti-bench --seed 0 \
+#       --frames 600 --val-fraction 0.2
+#   python tools/create_synthetic.py kitti --out data/synthetic-kitti-bench-test --seed 1000 \
+#       --frames 121 --val-fraction 0.9918
+#   python tools/create_data.py kitti --root-path <root> --out-dir <root> --extra-tag kitti \
+#       --skip-gt-database        # for both roots
+kitti_bench_world_seeds = dict(train=0, val=0, test=1000)
+kitti_bench_data_root = 'data/synthetic-kitti-bench/'
+kitti_bench_test_root = 'data/synthetic-kitti-bench-test/'
