@@ -17,15 +17,15 @@ backend_args = None
 train_dataloader = dict(dataset=dict(data_root=data_root))
 val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = dict(dataset=dict(data_root=test_root, ann_file='kitti_infos_val.pkl'))
-val_evaluator = dict(type='KittiMetric', ann_file=data_root + 'kitti_infos_val.pkl',
+val_evaluator = dict(type='KittiMetric', ann_file={{_base_.kitti_bench_val_ann}},
                      metric='bbox', backend_args=backend_args)
-test_evaluator = dict(type='KittiMetric', ann_file=test_root + 'kitti_infos_val.pkl',
+test_evaluator = dict(type='KittiMetric', ann_file={{_base_.kitti_bench_test_ann}},
                       metric='bbox', backend_args=backend_args)
 
 lr = 1.25e-3
 max_iters = 300
 param_scheduler = [
-    dict(_delete_=True, type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=30),
+    dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=30),
     dict(type='CosineAnnealingLR', by_epoch=False, begin=0, end=max_iters, eta_min=lr * 1e-3),
 ]
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,

@@ -130,7 +130,11 @@ def test_synthetic_config_predictions_go_through_kitti_metric(synthetic_kitti,
             metric.process({}, [o.to_dict() for o in out])
         res = metric.compute_metrics(metric.results)
         assert any('Car_3D' in k for k in res)
-        # reference: the GT boxes of the infos as predictions
+        # reference: the GT boxes of the infos as predictions. On these 3 val frames it scores
+        # far below 100 (car moderate 5.0): KITTI's AP R40 samples 40 recall points, and with
+        # n < 40 valid GT boxes a perfect detector fills only n of them (2 valid moderate cars
+        # here: 2/40). On the 120 val frames of data/synthetic-kitti-bench the same reference
+        # scores 100.0 for every class and difficulty (measured 2026-12-06).
         ref = _metric_of(metric_cfg, val_set.metainfo, [
             _gt_as_prediction(info, k) for k, info in
             enumerate(load(metric_cfg['ann_file'])['data_list'])])

@@ -16,3 +16,5 @@
 kitti_bench_world_seeds = dict(train=0, val=0, test=1000)
 kitti_bench_data_root = 'data/synthetic-kitti-bench/'
 kitti_bench_test_root = 'data/synthetic-kitti-bench-test/'
+kitti_bench_val_ann = kitti_bench_data_root + 'kitti_infos_val.pkl'
+kitti_bench_test_ann = kitti_bench_test_root + 'kitti_infos_val.pkl'
