@@ -1,17 +1,21 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """KD-gain benchmark: does a LiDAR teacher make the camera student detect better?
 
-Stages (each skipped when its output exists, so an interrupted benchmark resumes where it
-stopped; a half-trained run resumes from its last checkpoint):
+``--dataset nus`` (default): multi-view BEV students and a LiDAR teacher on generated
+nuScenes-layout data; ``--dataset kitti``: the monocular MonoDLE student and its depth-image
+teacher on generated KITTI-layout data. Stages (each skipped when its output exists, so an
+interrupted benchmark resumes where it stopped; a half-trained run resumes from its last
+checkpoint):
 
-1. data: the benchmark's generated nuScenes-layout sets (``configs/_base_/datasets/
-   synthetic-nus-bench-3d.py``): train/val from one world seed, the held-out test split from
-   another, each converted by mmdet3d's stock converter;
-2. depth pre-training of the students' image encoder on the training images (LiDAR depth only);
-3. the LiDAR teacher, trained once;
+1. data: the generated sets (``configs/_base_/datasets/synthetic-nus-bench-3d.py``,
+   ``.../synthetic-kitti-bench-mono3d.py``): train/val from one world seed, the held-out test
+   split from another, each converted by mmdet3d's stock converter;
+2. nus only: depth pre-training of the students' image encoder (LiDAR depth only);
+3. the teacher, trained once, its last checkpoint copied where the distillation configs load it;
 4. every method (the student without KD first) for every seed, on the same schedule: trained
-   with ``tools/train.py`` and evaluated with ``tools/test.py`` and the stock ``NuScenesMetric``
-   on the requested splits (``test``: the held-out split; ``val``: the tuning split);
+   with ``tools/train.py``, evaluated with ``tools/test.py`` and the stock metric
+   (``NuScenesMetric``; ``KittiMetric``, AP R40) on the requested splits (``test``: the held-out
+   split; ``val``: the tuning split);
 5. the table: mean ± std over seeds, the paired per-seed gain over the baseline
    (``distillbev.evaluation.kd_summary``), written as ``<out>.md`` and ``<out>.json``.
 
@@ -21,13 +25,18 @@ Usage::
         [--splits test] [--work-dir work_dirs/kd_benchmark] [--out docs/kd_benchmark]
         [--iters N] [--pretrain-iters N] [--teacher-epochs N] [--image-size H W]
         [--export-students]
+    python tools/kd_benchmark.py --dataset kitti [--methods baseline monodistill monommkd]
+        [--seeds 0 1 2] [--splits test val] [--work-dir work_dirs/kd_benchmark_kitti]
+        [--out docs/kd_benchmark_kitti] [--frames 600] [--test-frames 120] [--iters N]
+        [--teacher-iters N] [--export-students]
 
-Relative paths in the configs (``data/``, ``checkpoints/``) are resolved in ``--root`` (the
-repository by default), where every command runs. ``--iters``/``--pretrain-iters``/
-``--teacher-epochs``/``--image-size`` train the same configs at another scale through
-``--cfg-options`` (``distillbev.utils.cfg_overrides``), as ``tools/demo.py`` does; with
-``--export-students`` every distilled student is exported to a plain student checkpoint
-(``tools/export_student.py``) and evaluated with the baseline's config.
+Relative paths in the configs (``data/``, ``checkpoints/``, ``work_dirs/``) are resolved in
+``--root`` (the repository by default), where every command runs. ``--iters``/
+``--pretrain-iters``/``--teacher-epochs``/``--teacher-iters``/``--image-size`` train the same
+configs at another scale through ``--cfg-options`` (``distillbev.utils.cfg_overrides``), as
+``tools/demo.py`` does; options of the other dataset are refused. With ``--export-students``
+every distilled student is exported to a plain student checkpoint (``tools/export_student.py``)
+and evaluated with the baseline's config.
 """
 import argparse
 import json
@@ -36,11 +45,14 @@ import os.path as osp
 import shutil
 import sys
 import time
-from typing import Dict, List
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
-from distillbev.evaluation.kd_summary import nus_run_metrics, summarize_runs, summary_markdown
+from distillbev.evaluation.kd_summary import (KITTI_METRICS, KITTI_TITLES, NUS_METRICS,
+                                              kitti_run_metrics, nus_run_metrics, summarize_runs,
+                                              summary_markdown)
 from distillbev.utils.cfg_overrides import scale_options
 from distillbev.utils.progress import run_stage, stage_name
 from distillbev.utils.work_dir import last_checkpoint
@@ -48,15 +60,9 @@ from distillbev.utils.work_dir import last_checkpoint
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
 
-BENCH_BASE = 'configs/_base_/datasets/synthetic-nus-bench-3d.py'
-PRETRAIN = ('configs/pretrain/r18-fpn_depth-pretrain_1xb4-10min_synthetic-nus-bench.py',
-            'checkpoints/r18-fpn_depth-pretrain_synthetic-nus-bench.pth')
-TEACHER = ('configs/centerpoint/'
-           'centerpoint_pillar04_second_secfpn_1xb4-cyclic-8e_synthetic-nus-bench-3d.py',
-           'checkpoints/centerpoint-pillar04_synthetic-nus-bench.pth')
 # method -> (config, table label); the first is the baseline every method is paired with
 BENCH = '_1xb4-15min_synthetic-nus-bench-3d.py'
-METHODS = {
+NUS_METHODS = {
     'baseline': ('configs/students/bevdepth_r18_fpn_centerhead' + BENCH, 'BEVDepth-R18 (no KD)'),
     'cmkd': ('configs/cmkd/cmkd_bevdepth-r18_centerpoint-pillar04' + BENCH,
              'CMKD (paper setting)'),
@@ -76,8 +82,70 @@ METHODS = {
     'cmkd_unidistill': ('configs/cmkd_unidistill/cmkd-unidistill_bevdepth-r18_centerpoint-pillar04'
                         + BENCH, 'CMKD + UniDistill features'),
 }
-# what `--methods` runs when not given: the baseline and the paper rows
-DEFAULT_METHODS = ['baseline', 'cmkd', 'unidistill', 'distillbev']
+MONO = '_1xb4-15min_synthetic-kitti-bench-mono3d.py'
+KITTI_METHODS = {
+    'baseline': ('configs/students/monodle_dla34_dlaneck' + MONO, 'MonoDLE-DLA34 (no KD)'),
+    'monodistill': ('configs/monodistill/monodistill_monodle-dla34_monodle-depth-dla34' + MONO,
+                    'MonoDistill (paper setting)'),
+    'monommkd': ('configs/monommkd/monommkd_monodle-dla34_monodle-depth-dla34' + MONO,
+                 'MonoMMKD DualKL (paper setting)'),
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """What differs between the benchmarks (``--dataset``)."""
+    name: str  # tools/create_synthetic.py and tools/create_data.py dataset; infos file prefix
+    data_cfg: str  # defines <keys>world_seeds, <keys>data_root and <keys>test_root
+    keys: str
+    classes: Tuple[str, str]  # (config, name of its class list)
+    teacher: Tuple[str, str]  # (config, where the distillation configs load its weights)
+    teacher_label: str
+    teacher_length: str  # the argument that rescales the teacher's schedule
+    methods: Dict[str, Tuple[str, str]]
+    default_methods: Tuple[str, ...]  # what `--methods` runs when not given
+    run_metrics: Callable[[Dict[str, float], Sequence[str]], dict]
+    metrics: Tuple[str, ...]  # headline metrics of the records; the gain's is the first
+    metric_note: str  # the table header's word on the metric
+    out_name: str  # default work_dirs/<out_name> and docs/<out_name>.{md,json}
+    titles: Optional[Dict[str, str]] = None
+    digits: int = 3
+    pretrain: Optional[Tuple[str, str]] = None  # (config, where the students load it)
+
+
+DATASETS = {
+    'nus': Dataset(
+        name='nuscenes', data_cfg='configs/_base_/datasets/synthetic-nus-bench-3d.py',
+        keys='bench_', classes=('configs/_base_/datasets/synthetic-nus-bench-3d.py',
+                                'bench_class_names'),
+        pretrain=('configs/pretrain/r18-fpn_depth-pretrain_1xb4-10min_synthetic-nus-bench.py',
+                  'checkpoints/r18-fpn_depth-pretrain_synthetic-nus-bench.pth'),
+        teacher=('configs/centerpoint/'
+                 'centerpoint_pillar04_second_secfpn_1xb4-cyclic-8e_synthetic-nus-bench-3d.py',
+                 'checkpoints/centerpoint-pillar04_synthetic-nus-bench.pth'),
+        teacher_label='LiDAR teacher (CenterPoint-pillar 0.4 m)', teacher_length='teacher_epochs',
+        methods=NUS_METHODS, default_methods=('baseline', 'cmkd', 'unidistill', 'distillbev'),
+        run_metrics=nus_run_metrics, metrics=NUS_METRICS, out_name='kd_benchmark',
+        metric_note='Stock NuScenesMetric (devkit, 25 m ranges), mAP/NDS over the benchmark\'s '
+        'classes.'),
+    'kitti': Dataset(
+        name='kitti', data_cfg='configs/_base_/datasets/synthetic-kitti-bench-mono3d.py',
+        keys='kitti_bench_', classes=(KITTI_METHODS['baseline'][0], 'class_names'),
+        teacher=('configs/students/monodle-depth_dla34_dlaneck' + MONO,
+                 'work_dirs/monodle-depth_dla34_dlaneck' + MONO[:-3] + '/iter_300.pth'),
+        teacher_label='Depth-image teacher (MonoDLE-DLA34 on LiDAR depth)',
+        teacher_length='teacher_iters', methods=KITTI_METHODS,
+        default_methods=tuple(KITTI_METHODS), run_metrics=kitti_run_metrics,
+        metrics=KITTI_METRICS, titles=KITTI_TITLES, digits=2, out_name='kd_benchmark_kitti',
+        metric_note='Stock KittiMetric, AP R40 in percent (moderate, strict IoU: 0.7 Car, 0.5 '
+        'Pedestrian/Cyclist); per-class columns: 3D AP.'),
+}
+# option -> its default per dataset; an option of the other dataset only is refused
+DATASET_OPTIONS = dict(
+    scenes=dict(nus=40), test_scenes=dict(nus=12), samples=dict(nus=6), frames=dict(kitti=600),
+    test_frames=dict(kitti=120), val_fraction=dict(nus=0.25, kitti=0.2),
+    pretrain_iters=dict(nus=None), teacher_epochs=dict(nus=None), image_size=dict(nus=None),
+    teacher_iters=dict(kitti=None))
 
 
 def log(msg: str, start: float) -> None:
@@ -100,39 +168,44 @@ def run(cmd: List[str], log_file: str, cwd: str, start: float) -> float:
     return time.time() - t0
 
 
-def bench_settings() -> dict:
-    cfg = Config.fromfile(osp.join(REPO, BENCH_BASE))
-    return dict(classes=list(cfg.bench_class_names), seeds=dict(cfg.bench_world_seeds),
-                data_root=cfg.bench_data_root, test_root=cfg.bench_test_root)
+def bench_settings(ds: Dataset) -> dict:
+    """Classes, world seeds and data roots of the benchmark ``ds``."""
+    cfg = Config.fromfile(osp.join(REPO, ds.data_cfg))
+    classes = Config.fromfile(osp.join(REPO, ds.classes[0]),
+                              import_custom_modules=False)[ds.classes[1]]
+    return dict(classes=list(classes), seeds=dict(cfg[ds.keys + 'world_seeds']),
+                data_root=cfg[ds.keys + 'data_root'], test_root=cfg[ds.keys + 'test_root'])
 
 
-def make_data(args, bench: dict, start: float) -> None:
+def make_data(args, ds: Dataset, bench: dict, start: float) -> None:
     """Generate and convert the train/val and the held-out test sets unless they exist."""
     seeds = bench['seeds']
     if seeds['train'] != seeds['val'] or seeds['test'] == seeds['train']:
-        raise SystemExit('bench_world_seeds: train and val share one generated set; the test '
-                         'split needs its own world seed')
-    sets = [(bench['data_root'], seeds['train'], args.scenes, args.val_fraction),
-            # one train scene keeps the stock converter happy (it fails on an empty train
-            # split); only the val scenes of this set are evaluated: the test split. Each set
+        raise SystemExit(f'{ds.keys}world_seeds: train and val share one generated set; the '
+                         'test split needs its own world seed')
+    kitti = ds.name == 'kitti'
+    n, n_test = (args.frames, args.test_frames) if kitti else (args.scenes, args.test_scenes)
+    sets = [(bench['data_root'], seeds['train'], n, args.val_fraction),
+            # one train scene/frame keeps the stock converter happy (it fails on an empty train
+            # split); only the val part of this set is evaluated: the test split. Each nus set
             # also gets one unannotated v1.0-test scene: the stock converter always converts a
             # v1.0-test version next to v1.0-trainval.
-            (bench['test_root'], seeds['test'], args.test_scenes + 1,
-             args.test_scenes / (args.test_scenes + 1))]
+            (bench['test_root'], seeds['test'], n_test + 1, n_test / (n_test + 1))]
     if 'test' not in args.splits:  # the held-out set is only generated when evaluated
         sets = sets[:1]
-    for root, seed, scenes, val_fraction in sets:
+    for root, seed, count, val_fraction in sets:
         path = osp.join(args.root, root)
-        if osp.exists(osp.join(path, 'nuscenes_infos_val.pkl')):
+        if osp.exists(osp.join(path, f'{ds.name}_infos_val.pkl')):
             continue
         name = osp.basename(root.rstrip('/'))
-        run([sys.executable, osp.join(TOOLS, 'create_synthetic.py'), 'nuscenes', '--out', path,
-             '--seed', str(seed), '--scenes', str(scenes), '--samples', str(args.samples),
-             '--val-fraction', f'{val_fraction:.6f}', '--test-scenes', '1',
-             '--classes'] + bench['classes'],
+        size = (['--frames', str(count)] if kitti else
+                ['--scenes', str(count), '--samples', str(args.samples)])
+        tail = [] if kitti else ['--test-scenes', '1', '--classes'] + bench['classes']
+        run([sys.executable, osp.join(TOOLS, 'create_synthetic.py'), ds.name, '--out', path,
+             '--seed', str(seed)] + size + ['--val-fraction', f'{val_fraction:.6f}'] + tail,
             osp.join(args.work_dir, 'logs', f'create_{name}.log'), args.root, start)
-        run([sys.executable, osp.join(TOOLS, 'create_data.py'), 'nuscenes', '--root-path', path,
-             '--out-dir', path, '--extra-tag', 'nuscenes', '--skip-gt-database'],
+        run([sys.executable, osp.join(TOOLS, 'create_data.py'), ds.name, '--root-path', path,
+             '--out-dir', path, '--extra-tag', ds.name, '--skip-gt-database'],
             osp.join(args.work_dir, 'logs', f'convert_{name}.log'), args.root, start)
 
 
@@ -167,7 +240,7 @@ def train(cfg: str, work_dir: str, seed: int, args, start: float,
 
 
 def evaluate(cfg: str, ckpt: str, work_dir: str, split: str, bench: dict, args,
-             start: float) -> Dict[str, float]:
+             start: float, ds: Dataset) -> Dict[str, float]:
     """Stock metric of ``ckpt`` on ``split`` (``test``: the config's held-out test split)."""
     out = osp.join(work_dir, f'metrics_{split}.json')
     if not osp.exists(out):
@@ -176,9 +249,10 @@ def evaluate(cfg: str, ckpt: str, work_dir: str, split: str, bench: dict, args,
         if split == 'val':
             root = bench['data_root']
             extra += [f'test_dataloader.dataset.data_root={root}',
-                      'test_dataloader.dataset.ann_file=nuscenes_infos_val.pkl',
-                      f'test_evaluator.data_root={root}',
-                      f'test_evaluator.ann_file={root}nuscenes_infos_val.pkl']
+                      f'test_dataloader.dataset.ann_file={ds.name}_infos_val.pkl']
+            if ds.name == 'nuscenes':  # KittiMetric has no data_root
+                extra.append(f'test_evaluator.data_root={root}')
+            extra.append(f'test_evaluator.ann_file={root}{ds.name}_infos_val.pkl')
         run([sys.executable, osp.join(TOOLS, 'test.py'), osp.join(REPO, cfg), ckpt,
              '--work-dir', osp.join(work_dir, f'test_{split}'), '--out-metrics', out] +
             (['--cfg-options'] + extra if extra else []),
@@ -196,17 +270,19 @@ def export_student(ckpt: str, work_dir: str, args, start: float) -> str:
 
 
 def record(method: str, seed: int, split: str, cfg: str, metrics: dict, info: dict,
-           bench: dict) -> dict:
+           bench: dict, ds: Dataset) -> dict:
     return dict(method=method, seed=seed, split=split, config=cfg,
                 train_minutes=info['train_minutes'], cfg_options=info.get('cfg_options', []),
                 omp_num_threads=info.get('omp_num_threads'), world_seeds=bench['seeds'],
-                **nus_run_metrics(metrics, bench['classes']))
+                **ds.run_metrics(metrics, bench['classes']))
 
 
 def stage_checkpoint(name: str, cfg: str, dst: str, args, start: float,
-                     options: List[str]) -> dict:
-    """Train a shared stage (pre-training, teacher) once and copy its weights to ``dst``."""
-    length = args.pretrain_iters if name == 'pretrain' else args.teacher_epochs
+                     options: List[str], length: Optional[int]) -> dict:
+    """Train a shared stage (pre-training, teacher) once and copy its weights to ``dst``.
+
+    ``dst`` is relative to ``--root``; ``length`` rescales the stage's schedule (None: keep).
+    """
     options = scale_options(osp.join(REPO, cfg), length, args.image_size) + list(options)
     info = train(cfg, osp.join(args.work_dir, name), 0, args, start, options)
     path = osp.join(args.root, dst)
@@ -221,17 +297,21 @@ def stage_checkpoint(name: str, cfg: str, dst: str, args, start: float,
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description='KD-gain benchmark on the generated data')
-    p.add_argument('--methods', nargs='+', default=DEFAULT_METHODS, choices=list(METHODS))
+    p.add_argument('--dataset', default='nus', choices=list(DATASETS))
+    p.add_argument('--methods', nargs='+', help='default: the baseline and the paper rows; '
+                   'nus: ' + ', '.join(NUS_METHODS) + '; kitti: ' + ', '.join(KITTI_METHODS))
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     p.add_argument('--splits', nargs='+', default=['test'], choices=['test', 'val'])
-    p.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'kd_benchmark'))
+    p.add_argument('--work-dir', help='default: work_dirs/kd_benchmark[_kitti]')
     p.add_argument('--root', default=REPO, help='where data/ and checkpoints/ are resolved')
-    p.add_argument('--out', default=osp.join(REPO, 'docs', 'kd_benchmark'),
-                   help='table path without extension (.md and .json are written)')
-    p.add_argument('--scenes', type=int, default=40, help='train+val scenes')
-    p.add_argument('--val-fraction', type=float, default=0.25)
-    p.add_argument('--test-scenes', type=int, default=12)
-    p.add_argument('--samples', type=int, default=6, help='keyframes per scene')
+    p.add_argument('--out', help='table path without extension (.md and .json are written); '
+                   'default: docs/kd_benchmark[_kitti]')
+    p.add_argument('--scenes', type=int, help='nus: train+val scenes (40)')
+    p.add_argument('--val-fraction', type=float, help='nus: 0.25; kitti: 0.2')
+    p.add_argument('--test-scenes', type=int, help='nus: held-out test scenes (12)')
+    p.add_argument('--samples', type=int, help='nus: keyframes per scene (6)')
+    p.add_argument('--frames', type=int, help='kitti: train+val frames (600)')
+    p.add_argument('--test-frames', type=int, help='kitti: held-out test frames (120)')
     p.add_argument('--cfg-options', nargs='*', default=[],
                    help='key=value overrides of the pre-training and every student training '
                    '(tests: tiny schedules)')
@@ -242,37 +322,59 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help='key=value overrides of the teacher training')
     p.add_argument('--iters', type=int, help='iterations of every student run (default: the '
                    "configs' schedule, rescaled with its warm-up)")
-    p.add_argument('--pretrain-iters', type=int, help='iterations of the depth pre-training')
-    p.add_argument('--teacher-epochs', type=int, help='epochs of the teacher')
+    p.add_argument('--pretrain-iters', type=int, help='nus: iterations of the depth pre-training')
+    p.add_argument('--teacher-epochs', type=int, help='nus: epochs of the teacher')
+    p.add_argument('--teacher-iters', type=int, help='kitti: iterations of the teacher')
     p.add_argument('--image-size', type=int, nargs=2, metavar=('H', 'W'),
-                   help='network input size of every camera model (default: the configs\')')
+                   help='nus: network input size of every camera model (default: the configs\')')
     p.add_argument('--export-students', action='store_true',
                    help='evaluate each distilled student as deployed: exported to a plain '
                    'student checkpoint and tested with the baseline config')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    ds = DATASETS[args.dataset]
+    for opt, defaults in DATASET_OPTIONS.items():
+        if args.dataset in defaults:
+            if getattr(args, opt) is None:
+                setattr(args, opt, defaults[args.dataset])
+        elif getattr(args, opt) is not None:
+            p.error(f'--{opt.replace("_", "-")} is not supported for --dataset {args.dataset} '
+                    f'(an option of --dataset {" / ".join(defaults)})')
+    args.methods = args.methods or list(ds.default_methods)
+    unknown = [m for m in args.methods if m not in ds.methods]
+    if unknown:
+        p.error(f'--methods {" ".join(unknown)}: not a method of --dataset {args.dataset}; '
+                f'valid: {", ".join(ds.methods)}')
+    args.work_dir = args.work_dir or osp.join(REPO, 'work_dirs', ds.out_name)
+    args.out = args.out or osp.join(REPO, 'docs', ds.out_name)
+    return args
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     args.work_dir, args.root = osp.abspath(args.work_dir), osp.abspath(args.root)
+    ds = DATASETS[args.dataset]
     start = time.time()
     if args.table_only:
-        return write_tables(finished_runs(args, start), args, start)
-    bench = bench_settings()
-    make_data(args, bench, start)
-    stage_checkpoint('pretrain', *PRETRAIN, args, start, args.cfg_options)
-    teacher = stage_checkpoint('teacher', *TEACHER, args, start, args.teacher_cfg_options)
+        return write_tables(finished_runs(args, ds, start), args, ds, start)
+    bench = bench_settings(ds)
+    make_data(args, ds, bench, start)
+    if ds.pretrain:
+        stage_checkpoint('pretrain', *ds.pretrain, args, start, args.cfg_options,
+                         args.pretrain_iters)
+    teacher = stage_checkpoint('teacher', *ds.teacher, args, start, args.teacher_cfg_options,
+                               getattr(args, ds.teacher_length))
     runs_dir = osp.join(args.work_dir, 'runs')
     os.makedirs(runs_dir, exist_ok=True)
     runs = []
     for split in args.splits:
-        metrics = evaluate(TEACHER[0], teacher['checkpoint'], osp.join(args.work_dir, 'teacher'),
-                           split, bench, args, start)
-        runs.append(record('teacher', 0, split, TEACHER[0], metrics, teacher, bench))
+        metrics = evaluate(ds.teacher[0], teacher['checkpoint'],
+                           osp.join(args.work_dir, 'teacher'), split, bench, args, start, ds)
+        runs.append(record('teacher', 0, split, ds.teacher[0], metrics, teacher, bench, ds))
+    baseline = next(iter(ds.methods))
     for seed in args.seeds:
         for method in args.methods:
-            cfg = METHODS[method][0]
+            cfg = ds.methods[method][0]
             out = osp.join(runs_dir, f'{method}_seed{seed}.json')
             if osp.exists(out):
                 done = json.load(open(out))
@@ -284,29 +386,29 @@ def main(argv=None) -> None:
                          scale_options(osp.join(REPO, cfg), args.iters, args.image_size) +
                          list(args.cfg_options))
             eval_cfg, ckpt = cfg, info['checkpoint']
-            if args.export_students and method != 'baseline':
-                eval_cfg, ckpt = METHODS['baseline'][0], export_student(ckpt, wd, args, start)
+            if args.export_students and method != baseline:
+                eval_cfg, ckpt = ds.methods[baseline][0], export_student(ckpt, wd, args, start)
             recs = [record(method, seed, split, cfg,
-                           evaluate(eval_cfg, ckpt, wd, split, bench, args, start),
-                           info, bench) for split in args.splits]
+                           evaluate(eval_cfg, ckpt, wd, split, bench, args, start, ds),
+                           info, bench, ds) for split in args.splits]
             with open(out + '.tmp', 'w') as f:
                 json.dump(recs, f, indent=1)
             os.replace(out + '.tmp', out)
-            log(f'{method} seed {seed}: ' + ', '.join(
-                f"{r['split']} mAP {r['mAP']:.3f} NDS {r['NDS']:.3f}" for r in recs), start)
+            log(f'{method} seed {seed}: ' + ', '.join(r['split'] + ''.join(
+                f' {m} {r[m]:.{ds.digits}f}' for m in ds.metrics) for r in recs), start)
             runs += recs
-    write_tables(runs, args, start)
+    write_tables(runs, args, ds, start)
 
 
-def finished_runs(args, start: float) -> List[dict]:
+def finished_runs(args, ds: Dataset, start: float) -> List[dict]:
     """The records of the finished runs (teacher, then methods x seeds) on ``args.splits``."""
     runs, missing = [], []
     for split in args.splits:
         path = osp.join(args.work_dir, 'teacher', f'metrics_{split}.json')
         if osp.exists(path):
             info = json.load(open(osp.join(args.work_dir, 'teacher', 'train_done.json')))
-            runs.append(record('teacher', 0, split, TEACHER[0], json.load(open(path)), info,
-                               bench_settings()))
+            runs.append(record('teacher', 0, split, ds.teacher[0], json.load(open(path)), info,
+                               bench_settings(ds), ds))
     for seed in args.seeds:
         for method in args.methods:
             out = osp.join(args.work_dir, 'runs', f'{method}_seed{seed}.json')
@@ -321,18 +423,21 @@ def finished_runs(args, start: float) -> List[dict]:
     return runs
 
 
-def write_tables(runs: List[dict], args, start: float) -> None:
-    labels = {m: label for m, (_, label) in METHODS.items()}
-    labels['teacher'] = 'LiDAR teacher (CenterPoint-pillar 0.4 m)'
+def write_tables(runs: List[dict], args, ds: Dataset, start: float) -> None:
+    labels = {m: label for m, (_, label) in ds.methods.items()}
+    labels['teacher'] = ds.teacher_label
     parts = []
     for split in args.splits:
-        summary = summarize_runs(runs, baseline=next(iter(METHODS)), split=split)
-        parts.append(f'### {split} split\n\n' + summary_markdown(summary, labels))
-    head = ('# KD benchmark results\n\nWritten by `python tools/kd_benchmark.py ' +
-            ' '.join(args.argv) + '` (set-up, regime and analysis: '
-            '[student_regime.md](student_regime.md)). Mean ± std over seeds; Δ: paired gain '
-            'over the baseline of the same seed (mean, and min over seeds). Stock NuScenesMetric '
-            '(devkit, 25 m ranges), mAP/NDS over the benchmark\'s classes.\n\n')
+        summary = summarize_runs(runs, baseline=next(iter(ds.methods)), split=split,
+                                 metrics=ds.metrics)
+        parts.append(f'### {split} split\n\n' + summary_markdown(
+            summary, labels, metrics=ds.metrics, titles=ds.titles, digits=ds.digits))
+    title = '# KD benchmark results' + (' (KITTI, monocular)' if ds.name == 'kitti' else '')
+    regime = (' (set-up, regime and analysis: [student_regime.md](student_regime.md))'
+              if ds.name == 'nuscenes' else '')
+    head = (title + '\n\nWritten by `python tools/kd_benchmark.py ' + ' '.join(args.argv) +
+            '`' + regime + '. Mean ± std over seeds; Δ: paired gain over the baseline of the '
+            'same seed (mean, and min over seeds). ' + ds.metric_note + '\n\n')
     if getattr(args, 'missing', None):
         head += ('**In progress**: not run yet: ' + ', '.join(args.missing) + '.\n\n')
     text = head + '\n\n'.join(parts) + '\n'

@@ -13,11 +13,18 @@ the baseline, pairs each of its seeds with the baseline's run of the same seed: 
 seed ``s`` is ``metric(method, s) - metric(baseline, s)``. Pairing removes the part of the
 seed-to-seed spread that both runs share (same initialisation and data order), which is what
 makes a three-seed comparison meaningful.
+
+The headline metrics are a parameter: ``('mAP', 'NDS')`` for the nuScenes benchmark,
+``('car_3d_mod', 'car_bev_mod')`` (:func:`kitti_run_metrics`) for the KITTI one.
 """
 import math
 from typing import Dict, List, Optional, Sequence
 
 NUS_METRIC_PREFIX = 'NuScenes metric/pred_instances_3d_NuScenes/'
+KITTI_METRIC_PREFIX = 'Kitti metric/pred_instances_3d/KITTI/'
+NUS_METRICS = ('mAP', 'NDS')
+KITTI_METRICS = ('car_3d_mod', 'car_bev_mod')
+KITTI_TITLES = dict(car_3d_mod='Car 3D AP40 mod', car_bev_mod='Car BEV AP40 mod')
 
 
 def nus_run_metrics(metrics: Dict[str, float], classes: Sequence[str],
@@ -48,6 +55,37 @@ def nus_run_metrics(metrics: Dict[str, float], classes: Sequence[str],
                 per_class=per_class)
 
 
+def kitti_run_metrics(metrics: Dict[str, float], classes: Sequence[str],
+                      prefix: str = KITTI_METRIC_PREFIX) -> dict:
+    """Car 3D/BEV AP and per-class 3D AP from the flat dict the stock ``KittiMetric`` returns.
+
+    Every value is the R40 AP (in percent) at moderate difficulty with the strict IoU thresholds
+    (KITTI's: 0.7 Car, 0.5 Pedestrian/Cyclist; the ``_strict`` keys, not the ``_loose`` ones).
+
+    Args:
+        metrics (dict): ``runner.test()`` output (``<prefix><cls>_3D_AP40_moderate_strict``,
+            ``<prefix><cls>_BEV_AP40_moderate_strict``...).
+        classes (Sequence[str]): Classes of the evaluation (``Car`` among them).
+        prefix (str): Key prefix of the metric.
+
+    Returns:
+        dict: ``car_3d_mod``, ``car_bev_mod`` and ``per_class`` (class -> 3D AP).
+
+    Raises:
+        KeyError: An AP is missing (wrong prefix or class list, or a 2D-only evaluation).
+    """
+    def ap(cls: str, kind: str) -> float:
+        key = f'{prefix}{cls}_{kind}_AP40_moderate_strict'
+        if key not in metrics:
+            raise KeyError(f'no {kind} AP40 (moderate, strict) of class {cls!r} in the metrics: '
+                           f'{key!r} is missing; the evaluated classes are the dataset metainfo '
+                           f'classes and the metric must evaluate 3D boxes')
+        return float(metrics[key])
+
+    return dict(car_3d_mod=ap('Car', '3D'), car_bev_mod=ap('Car', 'BEV'),
+                per_class={cls: ap(cls, '3D') for cls in classes})
+
+
 def mean_std(values: Sequence[float]) -> Dict[str, float]:
     """Mean and sample standard deviation (``ddof=1``; 0 for a single value).
 
@@ -67,7 +105,8 @@ def mean_std(values: Sequence[float]) -> Dict[str, float]:
 
 def summarize_runs(runs: List[dict], baseline: str = 'baseline',
                    split: Optional[str] = 'test',
-                   unpaired: Sequence[str] = ('teacher', )) -> Dict[str, dict]:
+                   unpaired: Sequence[str] = ('teacher', ),
+                   metrics: Sequence[str] = NUS_METRICS) -> Dict[str, dict]:
     """Aggregate runs per method: mean/std of every metric and the paired gain.
 
     Args:
@@ -76,13 +115,14 @@ def summarize_runs(runs: List[dict], baseline: str = 'baseline',
         split (str, optional): Keep only runs of this split; None keeps all.
         unpaired (Sequence[str]): Methods reported without a gain (the teacher: another
             model, not a variant of the student).
+        metrics (Sequence[str]): Headline metrics of the records (``mAP``, ``NDS`` by default).
 
     Returns:
-        dict: ``method -> dict(seeds, mAP, NDS, per_class, train_minutes, gain)`` in the order
-        methods first appear. ``mAP``/``NDS``/``train_minutes`` and each ``per_class`` entry are
-        :func:`mean_std` dicts. ``gain`` (None for the baseline, for ``unpaired`` methods and
-        when no seed is shared with the baseline) maps ``mAP``, ``NDS`` and ``per_class``
-        entries to ``dict(mean, min, per_seed)`` over the seeds both runs have.
+        dict: ``method -> dict(seeds, <metrics>, per_class, train_minutes, gain)`` in the order
+        methods first appear. Each headline metric, ``train_minutes`` and each ``per_class``
+        entry are :func:`mean_std` dicts. ``gain`` (None for the baseline, for ``unpaired``
+        methods and when no seed is shared with the baseline) maps the headline metrics and
+        ``per_class`` entries to ``dict(mean, min, per_seed)`` over the seeds both runs have.
     """
     runs = [r for r in runs if split is None or r['split'] == split]
     by_method: Dict[str, Dict[int, dict]] = {}
@@ -97,10 +137,8 @@ def summarize_runs(runs: List[dict], baseline: str = 'baseline',
     for method, seeds in by_method.items():
         rs = [seeds[s] for s in sorted(seeds)]
         classes = list(rs[0]['per_class'])
-        entry = dict(
-            seeds=sorted(seeds),
-            mAP=mean_std([r['mAP'] for r in rs]),
-            NDS=mean_std([r['NDS'] for r in rs]),
+        entry = dict(seeds=sorted(seeds), **{m: mean_std([r[m] for r in rs]) for m in metrics})
+        entry.update(
             per_class={c: mean_std([r['per_class'][c] for r in rs]) for c in classes},
             train_minutes=mean_std([r['train_minutes'] for r in rs]),
             gain=None)
@@ -110,9 +148,9 @@ def summarize_runs(runs: List[dict], baseline: str = 'baseline',
                 diffs = {s: get(seeds[s]) - get(base[s]) for s in shared}
                 return dict(mean=sum(diffs.values()) / len(diffs), min=min(diffs.values()),
                             per_seed=diffs)
-            entry['gain'] = dict(
-                mAP=paired(lambda r: r['mAP']), NDS=paired(lambda r: r['NDS']),
-                per_class={c: paired(lambda r, c=c: r['per_class'][c]) for c in classes})
+            entry['gain'] = {m: paired(lambda r, m=m: r[m]) for m in metrics}
+            entry['gain']['per_class'] = {c: paired(lambda r, c=c: r['per_class'][c])
+                                          for c in classes}
         out[method] = entry
     return out
 
@@ -125,35 +163,46 @@ def _signed(value: float, digits: int = 3) -> str:
     return f'{value:+.{digits}f}'
 
 
-def summary_markdown(summary: Dict[str, dict], labels: Optional[Dict[str, str]] = None) -> str:
+def summary_markdown(summary: Dict[str, dict], labels: Optional[Dict[str, str]] = None,
+                     metrics: Sequence[str] = NUS_METRICS,
+                     titles: Optional[Dict[str, str]] = None, digits: int = 3) -> str:
     """Markdown table of :func:`summarize_runs`' output.
 
-    Columns: method, seeds, mAP and NDS (mean ± std), the paired mAP gain (mean, min over
-    seeds), the paired NDS gain (mean), per-class AP (mean ± std), train minutes (mean).
+    Columns: method, seeds, every headline metric (mean ± std), the paired gain of the first
+    (mean, min over seeds), the paired gain of the others (mean), per-class AP (mean ± std),
+    train minutes (mean).
 
     Args:
         summary (dict): Output of :func:`summarize_runs`.
         labels (dict, optional): Method -> display name.
+        metrics (Sequence[str]): Headline metrics, as given to :func:`summarize_runs`.
+        titles (dict, optional): Metric -> column title (default: the metric's name).
+        digits (int): Decimals of every metric (3 for nuScenes' fractions, 2 for KITTI's
+            percentages).
 
     Returns:
         str: The table (no trailing newline).
     """
-    labels = labels or {}
+    labels, titles = labels or {}, titles or {}
+    names = [titles.get(m, m) for m in metrics]
     classes = list(next(iter(summary.values()))['per_class']) if summary else []
-    head = (['method', 'seeds', 'mAP', 'NDS', 'ΔmAP mean (min)', 'ΔNDS mean']
-            + [f'{c} AP' for c in classes] + ['train min'])
+    head = (['method', 'seeds'] + names + [f'Δ{names[0]} mean (min)']
+            + [f'Δ{n} mean' for n in names[1:]] + [f'{c} AP' for c in classes] + ['train min'])
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for method, e in summary.items():
         g = e['gain']
-        gain_map = (f"{_signed(g['mAP']['mean'])} ({_signed(g['mAP']['min'])})" if g else '—')
-        gain_nds = _signed(g['NDS']['mean']) if g else '—'
-        cells = ([labels.get(method, method), ','.join(map(str, e['seeds'])), _pm(e['mAP']),
-                  _pm(e['NDS']), gain_map, gain_nds]
-                 + [_pm(e['per_class'][c]) for c in classes]
+        first = metrics[0]
+        gains = ([f"{_signed(g[first]['mean'], digits)} ({_signed(g[first]['min'], digits)})"]
+                 + [_signed(g[m]['mean'], digits) for m in metrics[1:]]
+                 if g else ['—'] * len(metrics))
+        cells = ([labels.get(method, method), ','.join(map(str, e['seeds']))]
+                 + [_pm(e[m], digits) for m in metrics] + gains
+                 + [_pm(e['per_class'][c], digits) for c in classes]
                  + [f"{e['train_minutes']['mean']:.1f}"])
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
 
-__all__ = ['NUS_METRIC_PREFIX', 'nus_run_metrics', 'mean_std', 'summarize_runs',
+__all__ = ['NUS_METRIC_PREFIX', 'KITTI_METRIC_PREFIX', 'NUS_METRICS', 'KITTI_METRICS',
+           'KITTI_TITLES', 'nus_run_metrics', 'kitti_run_metrics', 'mean_std', 'summarize_runs',
            'summary_markdown']

@@ -35,7 +35,7 @@ def test_configs_exist():
                    and 'synthetic' not in n for n in names), method
     for method in ('monodistill_monodle', 'monommkd_monodle'):
         assert any(n.startswith(method) and 'synthetic' in n for n in names), method
-    assert len(TEACHERS) == 2
+    assert len(TEACHERS) == 3
 
 
 def _build(path):

@@ -3,8 +3,9 @@ import math
 
 import pytest
 
-from distillbev.evaluation.kd_summary import (NUS_METRIC_PREFIX, mean_std, nus_run_metrics,
-                                              summarize_runs, summary_markdown)
+from distillbev.evaluation.kd_summary import (KITTI_METRIC_PREFIX, KITTI_METRICS, KITTI_TITLES,
+                                              NUS_METRIC_PREFIX, kitti_run_metrics, mean_std,
+                                              nus_run_metrics, summarize_runs, summary_markdown)
 
 
 def _run(method, seed, m_ap, nds, car, split='test', minutes=10.0):
@@ -68,3 +69,77 @@ def test_nus_run_metrics_averages_thresholds():
     assert r == dict(mAP=0.2, NDS=0.3, per_class=dict(car=pytest.approx(0.3)))
     with pytest.raises(KeyError, match='pedestrian'):
         nus_run_metrics(metrics, ['car', 'pedestrian'])
+
+
+def _kitti_metrics(car3d=12.5, carbev=20.0, ped3d=3.0, cyc3d=1.5):
+    """What the stock KittiMetric returns for a 3D-box model (the keys tools/test.py writes)."""
+    p = KITTI_METRIC_PREFIX
+    out = {}
+    for cls, ap3d, bev in (('Pedestrian', ped3d, 4.0), ('Cyclist', cyc3d, 2.0),
+                           ('Car', car3d, carbev)):
+        for diff in ('easy', 'moderate', 'hard'):
+            for iou in ('strict', 'loose'):
+                # the decoys: other difficulties and the loose IoU carry other values
+                bump = 0.0 if (diff, iou) == ('moderate', 'strict') else 50.0
+                out[f'{p}{cls}_3D_AP40_{diff}_{iou}'] = ap3d + bump
+                out[f'{p}{cls}_BEV_AP40_{diff}_{iou}'] = bev + bump
+                out[f'{p}{cls}_2D_AP40_{diff}_{iou}'] = 90.0
+                out[f'{p}{cls}_3D_AP11_{diff}_{iou}'] = 77.0
+    for diff in ('easy', 'moderate', 'hard'):
+        out[f'{p}Overall_3D_AP40_{diff}'] = 66.0
+    return out
+
+
+def test_kitti_run_metrics_reads_moderate_strict_ap40():
+    r = kitti_run_metrics(_kitti_metrics(), ['Pedestrian', 'Cyclist', 'Car'])
+    assert r == dict(car_3d_mod=12.5, car_bev_mod=20.0,
+                     per_class=dict(Pedestrian=3.0, Cyclist=1.5, Car=12.5))
+    # another metric prefix (a KittiMetric with prefix=...) is read through `prefix`
+    plain = {k[len('Kitti metric/'):]: v for k, v in _kitti_metrics().items()}
+    assert kitti_run_metrics(plain, ['Car'], prefix='pred_instances_3d/KITTI/')['car_3d_mod'] \
+        == 12.5
+    with pytest.raises(KeyError, match="3D AP40.*'Van'"):
+        kitti_run_metrics(_kitti_metrics(), ['Car', 'Van'])
+    # a 2D-only evaluation (no 3D keys), or the wrong prefix
+    with pytest.raises(KeyError, match="'Car'"):
+        kitti_run_metrics({k: v for k, v in _kitti_metrics().items() if '_2D_' in k}, ['Car'])
+    with pytest.raises(KeyError, match='missing'):
+        kitti_run_metrics(plain, ['Car'])
+
+
+def _kitti_run(method, seed, car3d, carbev, ped, split='test'):
+    return dict(method=method, seed=seed, split=split, car_3d_mod=car3d, car_bev_mod=carbev,
+                per_class=dict(Car=car3d, Pedestrian=ped), train_minutes=15.0)
+
+
+def test_kitti_summary_pairs_the_first_headline_metric():
+    runs = [_kitti_run('teacher', 0, 40.0, 50.0, 5.0),
+            _kitti_run('baseline', 0, 10.0, 15.0, 1.0), _kitti_run('baseline', 1, 20.0, 24.0, 3.0),
+            _kitti_run('monodistill', 1, 19.0, 26.0, 2.0),
+            _kitti_run('monodistill', 0, 12.5, 15.5, 1.5)]
+    s = summarize_runs(runs, metrics=KITTI_METRICS)
+    assert s['teacher']['gain'] is None and s['baseline']['gain'] is None
+    assert 'mAP' not in s['baseline']
+    g = s['monodistill']['gain']
+    # seed 0: 12.5 - 10 = +2.5; seed 1: 19 - 20 = -1 -> mean +0.75, min -1
+    assert g['car_3d_mod']['per_seed'] == pytest.approx({0: 2.5, 1: -1.0})
+    assert g['car_3d_mod']['mean'] == pytest.approx(0.75)
+    assert g['car_3d_mod']['min'] == pytest.approx(-1.0)
+    # BEV: +0.5, +2 -> mean +1.25
+    assert g['car_bev_mod']['mean'] == pytest.approx(1.25)
+    assert g['per_class']['Pedestrian']['per_seed'] == pytest.approx({0: 0.5, 1: -1.0})
+    assert s['baseline']['car_3d_mod']['mean'] == pytest.approx(15.0)
+    md = summary_markdown(s, dict(baseline='MonoDLE-DLA34 (no KD)'), metrics=KITTI_METRICS,
+                          titles=KITTI_TITLES, digits=2)
+    lines = md.splitlines()
+    assert lines[0] == ('| method | seeds | Car 3D AP40 mod | Car BEV AP40 mod | '
+                        'ΔCar 3D AP40 mod mean (min) | ΔCar BEV AP40 mod mean | Car AP | '
+                        'Pedestrian AP | train min |')
+    assert lines[1] == '|' + '---|' * 9
+    assert lines[2] == '| teacher | 0 | 40.00 ± 0.00 | 50.00 ± 0.00 | — | — | 40.00 ± 0.00 | ' \
+        '5.00 ± 0.00 | 15.0 |'
+    # sample std of (10, 20): 7.07
+    assert lines[3].startswith('| MonoDLE-DLA34 (no KD) | 0,1 | 15.00 ± 7.07 | 19.50 ± 6.36 | '
+                               '— | — |')
+    assert lines[4].startswith('| monodistill | 0,1 | 15.75 ± 4.60 | 20.75 ± 7.42 | '
+                               '+0.75 (-1.00) | +1.25 | 15.75 ± 4.60 | 1.75 ± 0.35 |')
