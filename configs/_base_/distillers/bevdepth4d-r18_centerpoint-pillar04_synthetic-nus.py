@@ -1,7 +1,8 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 # Shared part of the distillation configs with the temporal BEVDepth4D-R18 student on the generated
-# nuScenes-layout dataset (two key frames; the training set wrapped in TemporalFrames, which needs
-# `python tools/add_temporal_infos.py --root data/synthetic-nus --infos nuscenes_infos_train.pkl`)
+# nuScenes-layout dataset (two key frames; the training and evaluation sets wrapped in
+# TemporalFrames, which needs `python tools/add_temporal_infos.py --root data/synthetic-nus
+# --infos nuscenes_infos_train.pkl nuscenes_infos_val.pkl`)
 # and the 0.4 m CenterPoint-pillar teacher on the same grid. The teacher sees the current frame's
 # LiDAR (key frame and sweeps), with the augmentation that every frame of the sample shares; the
 # student's depth targets use the key-frame points only.

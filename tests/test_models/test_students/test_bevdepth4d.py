@@ -1,6 +1,6 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """BEVDepth4D: the previous frame's BEV warped into the current frame (cell placement checked),
-and one training step of the generated-data config through TemporalFrames."""
+and one training step and one prediction of the generated-data config through TemporalFrames."""
 import math
 import os.path as osp
 
@@ -75,9 +75,20 @@ def test_one_training_step_through_temporal_frames(synthetic_nus, synthetic_nus_
         batch['inputs']['prev_imgs'] = [torch.zeros_like(prev[0])]
         other = model.loss(batch['inputs'], batch['data_samples'])
     assert other['task0.loss_heatmap'] != losses['task0.loss_heatmap'].detach()
-    # evaluation without history (a test pipeline without TemporalFrames) repeats the frame
+    # the config evaluates through TemporalFrames too: each val sample with its previous key frame
+    add_temporal_infos(root, 'v1.0-trainval', [osp.join(root, 'nuscenes_infos_val.pkl')])
+    val_cfg = cfg.val_dataloader.dataset
+    assert val_cfg.type == 'TemporalFrames' and val_cfg.dataset.test_mode
+    val_cfg.dataset.data_root = root
+    val_set = DATASETS.build(val_cfg)
     model.eval()
-    inputs = dict(imgs=batch['inputs']['imgs'])
     with torch.no_grad():
-        preds = model.predict(inputs, batch['data_samples'])
-    assert len(preds) == 2 and 'bboxes_3d' in preds[0].pred_instances_3d
+        val_batch = model.data_preprocessor(pseudo_collate([val_set[1]]), False)
+        assert len(val_batch['inputs']['prev_imgs']) == 1
+        preds = model.predict(val_batch['inputs'], val_batch['data_samples'])
+        metas = [d.metainfo for d in val_batch['data_samples']]
+        with_prev = model.extract_bev(val_batch['inputs'], metas)['bev_feats'][0]
+        # without history (a pipeline without TemporalFrames) the current frame is repeated
+        alone = model.extract_bev(dict(imgs=val_batch['inputs']['imgs']), metas)['bev_feats'][0]
+    assert len(preds) == 1 and 'bboxes_3d' in preds[0].pred_instances_3d
+    assert not torch.allclose(with_prev, alone)
