@@ -4,7 +4,8 @@
 # (FCOS3D-pretrained checkpoint, frozen stage 1, frozen BN), out_indices (1, 2, 3) + FPN
 # [512, 1024, 2048] -> 256 with one extra level = 4 levels; full 900x1600 images; BEV 200x200 over
 # +-51.2 m (0.512 m), 256 dims, FFN 512, 6 encoder layers, 6 decoder layers, 900 queries; queue
-# length 4; same losses / schedule as tiny. Reported val: 41.6 mAP / 51.7 NDS.
+# length 4; same losses / schedule as tiny; the CAN-bus MLP on the queries (use_can_bus=True,
+# inherited from tiny; both restated packers keep 'can_bus'). Reported val: 41.6 mAP / 51.7 NDS.
 # DCNv2 (mmcv ModulatedDeformConv2d) also runs on CPU here; the config test keeps it.
 # load_from: the FCOS3D R101-DCN checkpoint the paper starts from (set it to your file).
 _base_ = ['./bevformer-tiny_r50_fpn_bevformerhead_8xb1-24e_nus-3d.py']
@@ -52,14 +53,15 @@ train_pipeline = [
     dict(type='GlobalBEVAug3D', test_mode=True),
     dict(type='ObjectRangeFilter', point_cloud_range=point_cloud_range),
     dict(type='ObjectNameFilter', classes=class_names),
-    dict(type='PackMultiViewDet3DInputs', keys=['img', 'gt_bboxes_3d', 'gt_labels_3d']),
+    dict(type='PackMultiViewDet3DInputs', keys=['img', 'gt_bboxes_3d', 'gt_labels_3d'],
+         extra_meta_keys=['can_bus']),
 ]
 test_pipeline = [
     dict(type='LoadMultiViewImagesWithCalib', num_views=num_views, channel_order='bgr',
          backend_args=backend_args),
     dict(type='MultiViewImageAffineAug', final_size=final_size, test_mode=True),
     dict(type='GlobalBEVAug3D', test_mode=True),
-    dict(type='PackMultiViewDet3DInputs', keys=['img']),
+    dict(type='PackMultiViewDet3DInputs', keys=['img'], extra_meta_keys=['can_bus']),
 ]
 train_dataloader = dict(dataset=dict(num_prev=queue_length - 1,
                                      dataset=dict(pipeline=train_pipeline)))

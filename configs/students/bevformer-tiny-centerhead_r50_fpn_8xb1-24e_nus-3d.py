@@ -1,7 +1,8 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 # BEVFormer-tiny with mmdet3d's CenterHead on the encoder's BEV (50x50, 2.048 m cells, 256 ch)
 # instead of the set-prediction head, so dense response KD (CenterHead heatmaps / regressions)
-# applies: the BEVFormer-tiny encoder and queue unchanged, BEVDet's CenterHead (6 tasks, 10
+# applies: the BEVFormer-tiny encoder (CAN-bus MLP included, use_can_bus=True), pipelines (which
+# pack 'can_bus') and queue unchanged, BEVDet's CenterHead (6 tasks, 10
 # classes, Gaussian focal + L1 0.25, rotated NMS) with its grid stated on the BEV
 # (voxel 0.512 m x out_size_factor 4 = 2.048 m; grid_size 200 / 4 = 50 cells).
 _base_ = ['./bevformer-tiny_r50_fpn_bevformerhead_8xb1-24e_nus-3d.py']

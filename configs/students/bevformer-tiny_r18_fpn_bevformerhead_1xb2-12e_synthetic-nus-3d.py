@@ -2,7 +2,11 @@
 # Small BEVFormer for the generated nuScenes-layout dataset (CPU-trainable): the tiny
 # architecture (queries, TSA, SCA, set-prediction head, queue) at the scale of the small BEVDepth4D
 # config: ResNet-18 from scratch + FPN 512 -> 64 (1 level), 6 views at 128x352, BEV 32x32 over
-# +-25.6 m (1.6 m cells), 64 dims, 2 encoder / 3 decoder layers, 100 queries, queue length 2.
+# +-25.6 m (1.6 m cells), 64 dims, 2 encoder / 3 decoder layers, 100 queries, queue length 2,
+# the CAN-bus MLP on the queries (18 -> 32 -> 64, LayerNorm; use_can_bus=True as published). The
+# generated data has no CAN-bus expansion: its 'can_bus' is the ego-pose equivalent (position,
+# orientation, velocity, acceleration, yaw rate from the LiDAR ego poses); both packers keep it and
+# TemporalFrames turns position and heading into deltas to the previous frame.
 # Train and val sets are wrapped in TemporalFrames, which needs the temporal infos:
 #   python tools/add_temporal_infos.py --root data/synthetic-nus \
 #       --infos nuscenes_infos_train.pkl nuscenes_infos_val.pkl
@@ -33,7 +37,8 @@ model = dict(
         bev_shape=(bev_h, bev_w),
         embed_dims=embed_dims,
         num_layers=2,
-        layer_cfg=dict(num_heads=4, feedforward_channels=ffn_dims)),
+        layer_cfg=dict(num_heads=4, feedforward_channels=ffn_dims),
+        use_can_bus=True),
     pts_bbox_head=dict(
         in_channels=embed_dims,
         num_query=100,
@@ -56,14 +61,15 @@ train_pipeline = [
     dict(type='GlobalBEVAug3D', test_mode=True),
     dict(type='ObjectRangeFilter', point_cloud_range=point_cloud_range),
     dict(type='ObjectNameFilter', classes=class_names),
-    dict(type='PackMultiViewDet3DInputs', keys=['img', 'gt_bboxes_3d', 'gt_labels_3d']),
+    dict(type='PackMultiViewDet3DInputs', keys=['img', 'gt_bboxes_3d', 'gt_labels_3d'],
+         extra_meta_keys=['can_bus']),
 ]
 test_pipeline = [
     dict(type='LoadMultiViewImagesWithCalib', num_views=num_views, channel_order='bgr',
          backend_args=backend_args),
     dict(type='MultiViewImageAffineAug', final_size=final_size, test_mode=True),
     dict(type='GlobalBEVAug3D', test_mode=True),
-    dict(type='PackMultiViewDet3DInputs', keys=['img']),
+    dict(type='PackMultiViewDet3DInputs', keys=['img'], extra_meta_keys=['can_bus']),
 ]
 train_dataloader = dict(
     batch_size=2,

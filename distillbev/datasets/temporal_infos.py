@@ -8,14 +8,16 @@ adds, from nuscenes-devkit's tables:
   tokens, ``''`` at the scene's ends);
 - ``ego2global`` is already in the v2 infos (the LiDAR key frame's ego pose);
 - ``can_bus`` (18 floats, BEVFormer's layout): position (3), orientation quaternion w, x, y, z
-  (4), acceleration (3), rotation rate (3), velocity (3), two zeros that BEVFormer fills with
-  the patch angle at load time. From nuScenes' CAN-bus expansion (``<root>/can_bus``: the last
-  ``pose`` message at or before the key frame, as BEVFormer's converter) when it is there;
-  otherwise, as on the generated data, the **ego-motion equivalent** from the LiDAR
-  ``ego_pose`` records: position and orientation of the key frame, and velocity, acceleration
-  (in the ego frame, x forward) and yaw rate by central differences over the neighbouring
-  LiDAR frames (sweeps included). ``can_bus_source`` says which (``'can_bus'`` or
-  ``'ego_pose'``).
+  (4), acceleration (3), rotation rate (3), velocity (3), two zeros that the data path fills
+  with the patch angle (radians, degrees) when it turns the absolute vector into BEVFormer's
+  model input (``TemporalFrames``, :func:`distillbev.datasets.temporal.can_bus_delta`:
+  position and angle deltas to the previous frame). From nuScenes' CAN-bus expansion
+  (``<root>/can_bus``: the last ``pose`` message at or before the key frame, as BEVFormer's
+  converter) when it is there; otherwise, as on the generated data, the **ego-motion
+  equivalent** from the LiDAR ``ego_pose`` records: position and orientation of the key frame,
+  and velocity, acceleration (in the ego frame, x forward) and yaw rate by central differences
+  over the neighbouring LiDAR frames (sweeps included). ``can_bus_source`` says which
+  (``'can_bus'`` or ``'ego_pose'``).
 """
 import os
 import pickle

@@ -1,11 +1,12 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """Synthetic multi-view batches with consistent geometry for model-level tests."""
-from typing import Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmdet3d.structures import Det3DDataSample
 
+from distillbev.datasets.temporal import can_bus_delta
 from distillbev.testing import camera_ring, multiview_data_sample
 
 
@@ -42,3 +43,14 @@ def multiview_sample(boxes: Sequence[Sequence[float]] = ((8.0, -3.0, -1.0, 4.0, 
     inputs = dict(imgs=torch.randn(num_views, 3, height, width),
                   points=torch.from_numpy(points.astype(np.float32)))
     return inputs, sample
+
+
+def queue_can_bus(num_prev: int, step: float = 1.0, speed: float = 10.0) -> List[np.ndarray]:
+    """The metainfo ``can_bus`` that ``TemporalFrames`` gives the current frame, then each of its
+    ``num_prev`` previous frames (newest first), for an ego driving along global x with heading
+    0 by ``step`` m per key frame (the ``curr2prev`` of a ``step`` m shift along x per frame):
+    position delta ``(step, 0, 0)``, the oldest frame's 0."""
+    stored = [np.r_[100.0 - step * i, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, [0.0] * 6, speed, 0.0, 0.0,
+                    0.0, 0.0] for i in range(num_prev + 1)]
+    return [can_bus_delta(stored[i], stored[i + 1] if i < num_prev else None)
+            for i in range(num_prev + 1)]

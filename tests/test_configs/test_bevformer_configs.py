@@ -4,14 +4,13 @@ encoder's BEV, and runs one training step and one prediction on CPU (the queue i
 nuScenes-scale configs keep their architecture; only the input images are small, and the base
 config's BEV is shrunk from 200x200 to 50x50 (a full-size SCA step is too slow and too large for
 a CPU test). DCNv2 in the base ResNet-101 runs on CPU (mmcv kernel) and is kept."""
-import copy
 import glob
 import os.path as osp
 
 import numpy as np
 import pytest
 import torch
-from helpers.multiview import multiview_sample
+from helpers.multiview import multiview_sample, queue_can_bus
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope, init_default_scope
@@ -64,6 +63,18 @@ def test_config_states_the_published_settings(name):
         assert [c.weight for c in costs] == [2.0, 0.25]
     if 'base' in name:
         assert cfg.model.img_backbone.dcn.type == 'DCNv2'
+    # the CAN-bus MLP on the queries, as published; both packers keep the vector
+    assert enc.use_can_bus is True and enc.get('can_bus_norm', True) is True
+    assert enc.get('can_bus_dims', 18) == 18
+    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
+        assert 'can_bus' in _packed_meta_keys(loader.dataset.dataset.pipeline), name
+
+
+def _packed_meta_keys(pipeline):
+    """The meta_keys of a pipeline's packer, built as the dataset builds it."""
+    from mmdet3d.registry import TRANSFORMS
+    with DefaultScope.overwrite_default_scope('mmdet3d'):
+        return TRANSFORMS.build(pipeline[-1]).meta_keys
 
 
 def _inputs(num_prev, size):
@@ -71,7 +82,9 @@ def _inputs(num_prev, size):
     curr2prev = [np.eye(4, dtype=np.float32) for _ in range(num_prev)]
     for k, m in enumerate(curr2prev):
         m[0, 3] = 1.0 + k
-    sample.set_metainfo(dict(prev_frames=[copy.copy(sample.metainfo)] * num_prev,
+    can_bus = queue_can_bus(num_prev)  # TemporalFrames' deltas, current then previous frames
+    sample.set_metainfo(dict(can_bus=can_bus[0],
+                             prev_frames=[dict(sample.metainfo, can_bus=c) for c in can_bus[1:]],
                              curr2prev=curr2prev, prev_is_current=[False] * num_prev))
     prev = [torch.randn(1, *inputs['imgs'].shape) for _ in range(num_prev)]
     return dict(imgs=inputs['imgs'][None], prev_imgs=prev), sample
@@ -119,13 +132,23 @@ def test_synthetic_config_runs_through_temporal_frames(synthetic_nus, synthetic_
     model = MODELS.build(cfg.model)
     model.train()
     train = DATASETS.build(train_cfg)
-    batch = model.data_preprocessor(pseudo_collate([train[1], train[2]]), True)
+    items = [train[0], train[1], train[2]]
+    # TemporalFrames' CAN-bus deltas (ego-pose source on the generated data): a scene's first
+    # frame has none, the next ones the ego's motion since their previous frame
+    metas = [item['data_samples'].metainfo for item in items]
+    assert all(m['can_bus'].shape == (18, ) for m in metas)
+    assert metas[0]['prev_is_current'] == [True]
+    np.testing.assert_array_equal(metas[0]['can_bus'][[0, 1, 2, 17]], 0.0)
+    assert np.linalg.norm(metas[1]['can_bus'][:2]) > 0.5
+    np.testing.assert_array_equal(metas[1]['prev_frames'][0]['can_bus'][[0, 1, 2, 17]], 0.0)
+    batch = model.data_preprocessor(pseudo_collate(items[1:]), True)
     assert len(batch['inputs']['prev_imgs']) == 1
     losses = model.loss(batch['inputs'], batch['data_samples'])
     total, _ = model.parse_losses(losses)
     assert torch.isfinite(total)
     model.eval()
     val = DATASETS.build(val_cfg)
+    assert val[1]['data_samples'].metainfo['can_bus'].shape == (18, )  # test time too
     batch = model.data_preprocessor(pseudo_collate([val[0]]), False)
     with torch.no_grad():
         preds = model.predict(batch['inputs'], batch['data_samples'])

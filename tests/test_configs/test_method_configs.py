@@ -3,7 +3,6 @@
 builds through the registry and runs one training step: the taps it names exist, the tensors it
 pairs align (the distiller checks grids at every step), and every KD loss is finite and sends
 gradients into the student."""
-import copy
 import fnmatch
 import glob
 import os.path as osp
@@ -11,7 +10,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from helpers.multiview import multiview_sample
+from helpers.multiview import multiview_sample, queue_can_bus
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
@@ -71,13 +70,16 @@ def test_a_method_states_its_losses_once(method, keys, prefix, which, least):
 def temporal_inputs(sample, imgs, num_prev: int) -> dict:
     """What TemporalFrames gives a temporal student (BEVDepth4D, BEVFormer's queue): the previous
     frames' images (``prev_imgs``) and, in the sample's metainfo, their cameras, the current ->
-    previous maps (here a 1 m shift per frame) and ``prev_is_current``."""
+    previous maps (here a 1 m shift per frame), ``prev_is_current`` and every frame's CAN-bus
+    deltas (``can_bus``, which BEVFormer's queries read)."""
     if not num_prev:
         return {}
     curr2prev = [np.eye(4, dtype=np.float32) for _ in range(num_prev)]
     for k, m in enumerate(curr2prev):
         m[0, 3] = 1.0 + k
-    sample.set_metainfo(dict(prev_frames=[copy.copy(sample.metainfo)] * num_prev,
+    can_bus = queue_can_bus(num_prev)
+    sample.set_metainfo(dict(can_bus=can_bus[0],
+                             prev_frames=[dict(sample.metainfo, can_bus=c) for c in can_bus[1:]],
                              curr2prev=curr2prev, prev_is_current=[False] * num_prev))
     return dict(prev_imgs=[torch.randn(1, *imgs.shape) for _ in range(num_prev)])
 

@@ -8,13 +8,12 @@ frame's BEV (the encoder runs for every previous frame of the queue first, witho
 that the teacher stays bit-identical through optimizer steps, and that the data wrappers and
 pipelines feed the distiller (LiDAR for the teacher, images of every frame for the student;
 CBGSDataset over TemporalFrames)."""
-import copy
 import os.path as osp
 
 import numpy as np
 import pytest
 import torch
-from helpers.multiview import multiview_sample
+from helpers.multiview import multiview_sample, queue_can_bus
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
@@ -60,7 +59,9 @@ def _item(model, seed: int = 0) -> dict:
     curr2prev = [np.eye(4, dtype=np.float32) for _ in range(num_prev)]
     for k, m in enumerate(curr2prev):
         m[0, 3] = 1.0 + k  # the ego moved 1 m along x per frame
-    sample.set_metainfo(dict(prev_frames=[copy.copy(sample.metainfo)] * num_prev,
+    can_bus = queue_can_bus(num_prev)  # TemporalFrames' deltas (read by BEVFormer's queries)
+    sample.set_metainfo(dict(can_bus=can_bus[0],
+                             prev_frames=[dict(sample.metainfo, can_bus=c) for c in can_bus[1:]],
                              curr2prev=curr2prev, prev_is_current=[False] * num_prev))
     gen = torch.Generator().manual_seed(seed)
 
@@ -106,6 +107,10 @@ def test_config_states_the_distillation(name):
         assert model.student_taps.bev == dict(module='bev_encoder', call=model.student.num_prev)
         assert model.grid_check == 'range' and 'inherit_from_teacher' not in model
         assert model.student.pts_bbox_head.type == 'BEVFormerHead'
+        # the student's CAN-bus MLP reads 'can_bus': the restated training packer keeps it
+        assert model.student.bev_encoder.use_can_bus is True
+        assert 'can_bus' in dataset.pipeline[-1]['extra_meta_keys']
+        assert 'can_bus' in cfg.val_dataloader.dataset.dataset.pipeline[-1]['extra_meta_keys']
     else:  # the three levels and weights of the BEVDepth-R50 config
         r50 = _cfg('distillbev_bevdepth-r50_centerpoint-pillar02_8xb8-cbgs-24e_nus-3d.py').model
         for key in ('student_taps', 'teacher_taps', 'adapters', 'kd_targets', 'distill_losses',

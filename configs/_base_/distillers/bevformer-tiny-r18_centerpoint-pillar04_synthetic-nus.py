@@ -11,7 +11,9 @@
 # to the six images of the student, with the student's (no) augmentation: BEVFormer has no
 # geometric image or BEV augmentation, GlobalBEVAug3D only records the identity for both. The
 # previous frame goes through the same pipeline (its points are loaded and dropped: only its
-# images reach the student's queue).
+# images reach the student's queue). The packer keeps 'can_bus' in the metainfo, as the student's
+# (the student's CAN-bus MLP; TemporalFrames turns it into deltas to the previous frame); the
+# validation pipeline is the student's.
 _base_ = ['../../students/bevformer-tiny_r18_fpn_bevformerhead_1xb2-12e_synthetic-nus-3d.py']
 
 teacher_name = 'centerpoint_pillar04_second_secfpn_1xb4-cyclic-16e_synthetic-nus-3d'
@@ -39,7 +41,8 @@ train_pipeline = [
     dict(type='ObjectNameFilter', classes=class_names),
     dict(type='PointShuffle'),
     dict(type='PackMultiViewDet3DInputs',
-         keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d']),
+         keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'],
+         extra_meta_keys=['can_bus']),  # the student's CAN-bus input (see its config)
 ]
 # TemporalFrames -> NuScenesDataset
 train_dataloader = dict(dataset=dict(dataset=dict(

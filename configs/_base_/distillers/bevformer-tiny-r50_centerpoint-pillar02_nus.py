@@ -10,7 +10,9 @@
 # the teacher next to the six images of the student, with the student's fixed x0.5 resize and no
 # BEV augmentation (GlobalBEVAug3D only records the identity for both). The two previous frames go
 # through the same pipeline (their points are loaded and dropped: only their images reach the
-# student's queue). Teacher checkpoint: see bevdepth-r50_centerpoint-pillar02_nus.py.
+# student's queue). The packer keeps 'can_bus' in the metainfo, as the student's (the student's
+# CAN-bus MLP; TemporalFrames turns it into deltas to the previous frame); the validation pipeline
+# is the student's. Teacher checkpoint: see bevdepth-r50_centerpoint-pillar02_nus.py.
 _base_ = ['../../students/bevformer-tiny_r50_fpn_bevformerhead_8xb1-24e_nus-3d.py']
 
 teacher_config = 'mmdet3d::centerpoint/centerpoint_pillar02_second_secfpn_8xb4-cyclic-20e_nus-3d.py'
@@ -38,7 +40,8 @@ train_pipeline = [
     dict(type='ObjectNameFilter', classes=class_names),
     dict(type='PointShuffle'),
     dict(type='PackMultiViewDet3DInputs',
-         keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d']),
+         keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'],
+         extra_meta_keys=['can_bus']),  # the student's CAN-bus input (see its config)
 ]
 # TemporalFrames -> NuScenesDataset
 train_dataloader = dict(dataset=dict(dataset=dict(

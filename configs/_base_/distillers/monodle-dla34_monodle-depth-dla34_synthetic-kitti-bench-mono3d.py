@@ -6,7 +6,8 @@
 # distilled student starts from the same initialisation as the student alone (no RGB
 # pre-training stage: MonoDistill's code distils from its RGB pre-training, which would give the
 # distilled student twice the baseline's training), so the two are paired on one schedule.
-# Teacher and student see one augmented frame (one MonoAffineAug for the RGB and depth image).
+# Teacher and student see one augmented frame (one MonoAffineAug for the RGB and depth image);
+# the depth image is completed into a dense map, as for the teacher's own training.
 _base_ = ['../../students/monodle_dla34_dlaneck_1xb4-15min_synthetic-kitti-bench-mono3d.py']
 
 teacher_name = 'monodle-depth_dla34_dlaneck_1xb4-15min_synthetic-kitti-bench-mono3d'
@@ -20,7 +21,7 @@ train_pipeline = [
     dict(type='LoadImageFromFileMono3D', backend_args=backend_args),
     dict(type='LoadAnnotations3D', with_bbox=True, with_label=True, with_attr_label=False,
          with_bbox_3d=True, with_label_3d=True, with_bbox_depth=True),
-    dict(type='LoadKittiDepthImage'),
+    dict(type='LoadKittiDepthImage', complete=True),
     dict(type='MonoAffineAug', resolution=input_size, flip_prob=0.5, crop_prob=0.5, scale=0.4,
          shift=0.0),
     dict(type='DepthImageInput', out_key='depth_input'),

@@ -3,9 +3,14 @@
 
 The depth image of a frame is its LiDAR points projected into the camera: each pixel holds the
 depth (metres along the camera's optical axis) of the nearest point that falls on it, 0 where no
-point does. It is **not densified** (no depth completion): the teacher sees the sparse scan as
-the camera would. On disk it follows the layout users know from the CaDDN / MonoDistill
-releases: ``training/depth_2/<frame>.png``, uint16, metres x 256 (0 = no depth).
+point does. The files are **not densified**: the teacher sees the sparse scan as the camera
+would, unless ``LoadKittiDepthImage(complete=True)`` fills the holes at load time with
+:func:`complete_depth`, a classical morphological depth completion in the spirit of IP-Basic
+(Ku et al., "In Defense of Classical Image Processing: Fast Depth Completion on the CPU", CRV
+2018). MonoDistill's released teacher reads dense maps (CaDDN's precomputed ``depth_2``), so the
+monocular CPU-regime configs complete the generated sparse maps. On disk the layout is the one
+users know from the CaDDN / MonoDistill releases: ``training/depth_2/<frame>.png``, uint16,
+metres x 256 (0 = no depth).
 """
 import os.path as osp
 from typing import Optional
@@ -48,6 +53,50 @@ def lidar_depth_image(points: np.ndarray, lidar2img: np.ndarray, height: int, wi
     return out
 
 
+def complete_depth(depth: np.ndarray, max_depth: float = 100.0,
+                   fill_kernel: int = 31) -> np.ndarray:
+    """Fill the holes of a sparse LiDAR depth image (nearest surface wins), keeping it empty
+    above the highest measured pixel of the neighbouring columns (no LiDAR return there).
+
+    The depths are inverted (``max_depth - d``) so that grey dilation spreads the nearest
+    surface; then a 5x5 diamond dilation, a 5x5 closing, a 7x7 dilation of the remaining empty
+    pixels, a ``fill_kernel`` dilation of the holes below each column's top measurement, a 5x5
+    median and a 5x5 Gaussian blur of the filled pixels.
+
+    Args:
+        depth (np.ndarray): (H, W) float32 metres, 0 = no depth.
+        max_depth (float): depths are inverted against this value; larger depths are clipped.
+        fill_kernel (int): size of the last hole-filling dilation (odd).
+
+    Returns:
+        np.ndarray: (H, W) float32 metres, 0 where nothing was filled.
+    """
+    depth = np.asarray(depth, np.float32)
+    valid = depth > 0.1
+    inv = np.where(valid, max_depth - np.minimum(depth, max_depth - 0.2), 0).astype(np.float32)
+    diamond = np.array([[0, 0, 1, 0, 0], [0, 1, 1, 1, 0], [1, 1, 1, 1, 1], [0, 1, 1, 1, 0],
+                        [0, 0, 1, 0, 0]], np.uint8)
+    inv = cv2.dilate(inv, diamond)
+    inv = cv2.morphologyEx(inv, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    empty = inv < 0.1
+    inv[empty] = cv2.dilate(inv, np.ones((7, 7), np.uint8))[empty]
+    has = valid.any(0)
+    top = np.where(has, valid.argmax(0), depth.shape[0]).astype(np.float32)
+    # first measured row per column, the smallest over fill_kernel neighbouring columns (LiDAR
+    # returns fall on every few columns only)
+    top = cv2.erode(top[None], np.ones((1, fill_kernel), np.uint8),
+                    borderType=cv2.BORDER_REPLICATE)[0]
+    below = np.arange(depth.shape[0])[:, None] >= top[None, :]
+    holes = (inv < 0.1) & below
+    inv[holes] = cv2.dilate(inv, np.ones((fill_kernel, fill_kernel), np.uint8))[holes]
+    inv = cv2.medianBlur(inv, 5)
+    filled = inv > 0.1
+    blurred = cv2.GaussianBlur(inv, (5, 5), 0)
+    inv[filled] = blurred[filled]
+    inv[~below] = 0
+    return np.where(inv > 0.1, max_depth - inv, 0).astype(np.float32)
+
+
 def write_depth_png(path: str, depth: np.ndarray) -> None:
     """Write metres as uint16 ``round(depth * 256)`` (0 = no depth)."""
     png = np.clip(np.round(depth * DEPTH_PNG_SCALE), 0, 65535).astype(np.uint16)
@@ -75,10 +124,13 @@ class LoadKittiDepthImage(BaseTransform):
     Args:
         from_file (bool): read ``depth_2`` when present. Defaults to True.
         cam (str): the camera. Defaults to 'CAM2'.
+        complete (bool): fill the sparse image's holes with :func:`complete_depth` (for sparse
+            ``depth_2`` files or images built from ``velodyne/``; CaDDN's released maps are
+            dense already). Defaults to False.
     """
 
-    def __init__(self, from_file: bool = True, cam: str = 'CAM2') -> None:
-        self.from_file, self.cam = from_file, cam
+    def __init__(self, from_file: bool = True, cam: str = 'CAM2', complete: bool = False) -> None:
+        self.from_file, self.cam, self.complete = from_file, cam, complete
 
     def _png_path(self, results: dict) -> Optional[str]:
         img = results['images'][self.cam].get('img_path')
@@ -91,7 +143,7 @@ class LoadKittiDepthImage(BaseTransform):
         cam = results['images'][self.cam]
         path = self._png_path(results)
         if self.from_file and path and osp.isfile(path):
-            results['depth_img'] = read_depth_png(path)
+            results['depth_img'] = self._finish(read_depth_png(path))
             results['depth_img_path'] = path
             return results
         if 'points' not in results:
@@ -100,7 +152,10 @@ class LoadKittiDepthImage(BaseTransform):
         height, width = cam['height'], cam['width']
         points = results['points']
         xyz = points.tensor[:, :3].numpy() if hasattr(points, 'tensor') else points[:, :3]
-        results['depth_img'] = lidar_depth_image(xyz, np.asarray(cam['lidar2img']), height,
-                                                 width)
+        results['depth_img'] = self._finish(
+            lidar_depth_image(xyz, np.asarray(cam['lidar2img']), height, width))
         results['depth_img_path'] = None
         return results
+
+    def _finish(self, depth: np.ndarray) -> np.ndarray:
+        return complete_depth(depth) if self.complete else depth

@@ -38,12 +38,16 @@ class PackMultiViewDet3DInputs(Pack3DDetInputs):
     Args:
         keys (Sequence[str]): As the stock class; ``'gt_depth'`` may be listed.
         meta_keys (Sequence[str]): Defaults to ``MULTIVIEW_META_KEYS``.
+        extra_meta_keys (Sequence[str]): appended to ``meta_keys`` (e.g. ``('can_bus', )`` for
+            BEVFormer, so a config need not restate the defaults). Defaults to ``()``.
     """
 
     def __init__(self, keys: Sequence[str],
-                 meta_keys: Sequence[str] = MULTIVIEW_META_KEYS) -> None:
+                 meta_keys: Sequence[str] = MULTIVIEW_META_KEYS,
+                 extra_meta_keys: Sequence[str] = ()) -> None:
         super().__init__(keys=tuple(k for k in keys if k != 'gt_depth'),
-                         meta_keys=tuple(meta_keys))
+                         meta_keys=tuple(meta_keys) + tuple(
+                             k for k in extra_meta_keys if k not in meta_keys))
 
     def pack_single_results(self, results: dict) -> dict:
         """Pack one sample.

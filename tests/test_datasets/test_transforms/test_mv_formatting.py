@@ -69,3 +69,13 @@ def test_data_preprocessor_batches_views_and_keeps_gt_depth():
         torch.testing.assert_close(sample.gt_depth, depths[b], rtol=0, atol=0)
         assert 'img_aug_matrix' in sample.metainfo and 'lidar_aug_matrix' in sample.metainfo
         assert sample.metainfo['batch_input_shape'] == (32, 64)
+
+
+def test_extra_meta_keys_are_appended_to_the_defaults():
+    pack = PackMultiViewDet3DInputs(keys=['img'], extra_meta_keys=['can_bus', 'token'])
+    assert pack.meta_keys == tuple(MULTIVIEW_META_KEYS) + ('can_bus', )  # no duplicate
+    results = dict(_results(0), can_bus=np.arange(18, dtype=np.float32))
+    meta = pack(results)['data_samples'].metainfo
+    np.testing.assert_array_equal(meta['can_bus'], np.arange(18))
+    assert 'can_bus' not in PackMultiViewDet3DInputs(keys=['img'])(
+        dict(_results(1), can_bus=np.zeros(18)))['data_samples'].metainfo

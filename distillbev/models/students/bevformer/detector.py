@@ -29,6 +29,28 @@ def _has_prev(metas: List[dict], k: int, device: torch.device) -> Tensor:
                         dtype=torch.bool, device=device)
 
 
+def _can_bus(metas: List[dict], dims: int, device: torch.device, frame: str) -> Tensor:
+    """(B, dims) float32 CAN-bus vectors from the metainfo key ``can_bus`` of every sample.
+
+    Raises:
+        ValueError: a sample lacks the key (or has a vector of another length).
+    """
+    missing = [i for i, m in enumerate(metas) if m.get('can_bus') is None]
+    if missing:
+        raise ValueError(
+            f"BEVFormer (bev_encoder.use_can_bus=True) reads the metainfo key 'can_bus', which "
+            f'sample(s) {missing} of the batch lack ({frame}). Make the temporal infos with '
+            f"tools/add_temporal_infos.py and keep 'can_bus' in the packer's meta_keys "
+            f"(PackMultiViewDet3DInputs(..., extra_meta_keys=['can_bus'])) of the train and test "
+            f'pipelines, under TemporalFrames (which turns it into deltas to the previous frame); '
+            f'or set use_can_bus=False in the bev_encoder config.')
+    vecs = np.stack([np.asarray(m['can_bus'], dtype=np.float32).reshape(-1) for m in metas])
+    if vecs.shape[1] != dims:
+        raise ValueError(f"BEVFormer: metainfo 'can_bus' has {vecs.shape[1]} floats ({frame}), "
+                         f'the encoder expects can_bus_dims={dims}')
+    return torch.from_numpy(vecs).to(device)
+
+
 @MODELS.register_module()
 class BEVFormer(Base3DDetector):
     """Images -> backbone/FPN -> BEV encoder (queries, TSA, SCA) -> detection head.
@@ -45,6 +67,12 @@ class BEVFormer(Base3DDetector):
     At test time the same chain is recomputed from the wrapper's previous frames for every
     sample (no BEV is cached across calls, so results do not depend on the evaluation order).
     Without ``prev_imgs`` (or at a scene start) the queries attend to themselves.
+
+    CAN bus (``bev_encoder.use_can_bus``, the published setting): each frame's metainfo
+    ``can_bus`` (18 floats; ``TemporalFrames`` has turned the stored vector into position /
+    heading deltas to the frame before it in the queue, 0 for the queue's first frame) is
+    embedded by the encoder's MLP and added to all of that frame's BEV queries. A sample (or a
+    previous frame) without the key raises a ``ValueError`` at the forward that reads it.
 
     Args:
         img_backbone (dict): e.g. ``mmdet.ResNet``.
@@ -87,14 +115,30 @@ class BEVFormer(Base3DDetector):
         return [f.view(batch, views, *f.shape[1:]) for f in feats]
 
     def frame_bev(self, imgs: Tensor, metas: List[dict], prev_bev: Optional[Tensor] = None,
-                  curr2prev: Optional[Tensor] = None,
-                  has_prev: Optional[Tensor] = None) -> Tensor:
-        """The BEV (B, C, H, W) of one frame given its predecessor's BEV (in its own frame)."""
+                  curr2prev: Optional[Tensor] = None, has_prev: Optional[Tensor] = None,
+                  frame: str = 'the current frame') -> Tensor:
+        """The BEV of one frame given its predecessor's BEV (in its own frame).
+
+        Args:
+            imgs (Tensor): (B, N, 3, H, W) images of the frame.
+            metas (list[dict]): the frame's metainfo per sample (cameras; ``can_bus`` with
+                ``bev_encoder.use_can_bus``).
+            prev_bev (Tensor, optional): (B, C, H, W) the predecessor's BEV.
+            curr2prev (Tensor, optional): (B, 4, 4) this frame -> the predecessor.
+            has_prev (Tensor, optional): (B,) bool, samples with a real predecessor.
+            frame (str): which frame, for the missing-``can_bus`` error.
+
+        Returns:
+            Tensor: (B, C, H, W) BEV.
+        """
         if imgs.dim() == 4:
             imgs = imgs.unsqueeze(1)
         cam = camera_params(metas, imgs.shape[1], imgs.device)
+        can_bus = None
+        if getattr(self.bev_encoder, 'use_can_bus', False):
+            can_bus = _can_bus(metas, self.bev_encoder.can_bus_dims, imgs.device, frame)
         return self.bev_encoder(self.extract_img_feat(imgs), cam, tuple(imgs.shape[-2:]),
-                                prev_bev, curr2prev, has_prev)
+                                prev_bev, curr2prev, has_prev, can_bus=can_bus)
 
     def history_bev(self, batch_inputs_dict: dict, metas: List[dict]) -> Dict[str, Tensor]:
         """The newest previous frame's BEV, built along the queue without gradient, in eval
@@ -106,19 +150,22 @@ class BEVFormer(Base3DDetector):
         device = prev_imgs[0].device
         was_training = self.training
         self.eval()
-        with torch.no_grad():
-            bev = None
-            for k in reversed(range(num)):  # oldest first
-                frame_metas = [m['prev_frames'][k] for m in metas]
-                if bev is None:
-                    bev = self.frame_bev(prev_imgs[k], frame_metas)
-                    continue
-                ref = prev_imgs[k]
-                # frame k -> frame k + 1 = (current -> k + 1) @ inv(current -> k)
-                rel = _curr2prev(metas, k + 1, ref) @ torch.inverse(_curr2prev(metas, k, ref))
-                bev = self.frame_bev(prev_imgs[k], frame_metas, bev, rel,
-                                     _has_prev(metas, k + 1, device))
-        self.train(was_training)
+        try:
+            with torch.no_grad():
+                bev = None
+                for k in reversed(range(num)):  # oldest first
+                    frame_metas = [m['prev_frames'][k] for m in metas]
+                    frame = f"previous frame {k}, metainfo['prev_frames'][{k}]"
+                    if bev is None:
+                        bev = self.frame_bev(prev_imgs[k], frame_metas, frame=frame)
+                        continue
+                    ref = prev_imgs[k]
+                    # frame k -> frame k + 1 = (current -> k + 1) @ inv(current -> k)
+                    rel = _curr2prev(metas, k + 1, ref) @ torch.inverse(_curr2prev(metas, k, ref))
+                    bev = self.frame_bev(prev_imgs[k], frame_metas, bev, rel,
+                                         _has_prev(metas, k + 1, device), frame=frame)
+        finally:
+            self.train(was_training)
         return dict(prev_bev=bev, curr2prev=_curr2prev(metas, 0, bev),
                     has_prev=_has_prev(metas, 0, device))
 

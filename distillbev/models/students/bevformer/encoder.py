@@ -3,8 +3,11 @@
 
 Li et al., ECCV 2022 (BEVFormer), Sec. 3.2. The encoder's forward output is the BEV map
 (B, C, H, W) in the distillbev layout (row = y, col = x, row 0 at y_min), so a distiller tap on
-``<student>.bev_encoder`` reads the BEV. Not ported: the CAN-bus MLP added to the queries (the ego
-motion enters only through the alignment of the previous BEV).
+``<student>.bev_encoder`` reads the BEV. The ego motion enters twice, as in the paper: the previous
+BEV is aligned to the current cells (here a warp through ``curr2prev``, not BEVFormer's shifted
+reference points), and with ``use_can_bus`` an MLP embedding of the CAN-bus vector (position and
+heading deltas to the previous frame, orientation, acceleration, rotation rate, velocity) is added
+to every BEV query (:class:`BEVQueries`).
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -77,13 +80,19 @@ class BEVFormerEncoder(BaseModule):
         layer_cfg (dict, optional): extra :class:`BEVFormerEncoderLayer` arguments
             (``num_heads``, ``tsa_points``, ``sca_points``, ``feedforward_channels``,
             ``dropout``).
+        use_can_bus (bool): add the CAN-bus MLP embedding to the queries (published: True);
+            ``forward`` then needs ``can_bus``. Defaults to True.
+        can_bus_norm (bool): the MLP ends with a LayerNorm (published: True). Defaults to True.
+        can_bus_dims (int): length of the CAN-bus vector. Defaults to 18.
         init_cfg (dict, optional): mmengine init config.
     """
 
     def __init__(self, point_cloud_range: Sequence[float], bev_shape: Tuple[int, int],
                  embed_dims: int = 256, num_layers: int = 6, num_cams: int = 6,
                  num_feature_levels: int = 4, num_points_in_pillar: int = 4,
-                 layer_cfg: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
+                 layer_cfg: Optional[dict] = None, use_can_bus: bool = True,
+                 can_bus_norm: bool = True, can_bus_dims: int = 18,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         pcr = [float(v) for v in point_cloud_range]
         self.bev_shape = (int(bev_shape[0]), int(bev_shape[1]))
@@ -91,7 +100,9 @@ class BEVFormerEncoder(BaseModule):
                                             (pcr[4] - pcr[1]) / self.bev_shape[0]))
         self.z_range = (pcr[2], pcr[5])
         self.embed_dims, self.num_points_in_pillar = embed_dims, num_points_in_pillar
-        self.bev_queries = BEVQueries(self.bev_shape, embed_dims)
+        self.use_can_bus, self.can_bus_dims = bool(use_can_bus), int(can_bus_dims)
+        self.bev_queries = BEVQueries(self.bev_shape, embed_dims, use_can_bus=use_can_bus,
+                                      can_bus_norm=can_bus_norm, can_bus_dims=can_bus_dims)
         self.cams_embeds = nn.Parameter(torch.zeros(num_cams, embed_dims))
         self.level_embeds = nn.Parameter(torch.zeros(num_feature_levels, embed_dims))
         cfg = dict(layer_cfg or {})
@@ -120,7 +131,8 @@ class BEVFormerEncoder(BaseModule):
     def forward(self, mlvl_feats: List[Tensor], cam_params: Dict[str, Tensor],
                 img_shape: Tuple[int, int], prev_bev: Optional[Tensor] = None,
                 curr2prev: Optional[Tensor] = None,
-                has_prev: Optional[Tensor] = None) -> Tensor:
+                has_prev: Optional[Tensor] = None,
+                can_bus: Optional[Tensor] = None) -> Tensor:
         """The BEV of one frame.
 
         Args:
@@ -131,6 +143,8 @@ class BEVFormerEncoder(BaseModule):
             curr2prev (Tensor, optional): (B, 4, 4) current -> previous LiDAR frame; needed
                 with ``prev_bev``.
             has_prev (Tensor, optional): (B,) bool, samples with a real previous frame.
+            can_bus (Tensor, optional): (B, can_bus_dims) CAN-bus vectors (delta form, see
+                ``TemporalFrames``); required with ``use_can_bus``, ignored without.
 
         Returns:
             Tensor: (B, C, H, W) BEV features.
@@ -144,7 +158,7 @@ class BEVFormerEncoder(BaseModule):
                           + self.level_embeds[lvl].view(1, 1, 1, -1))
         value = torch.cat(values, 2)
         shapes, starts = level_layout(tuple(tuple(f.shape[-2:]) for f in mlvl_feats), device)
-        query, query_pos = self.bev_queries(bs)
+        query, query_pos = self.bev_queries(bs, can_bus if self.use_can_bus else None)
         prev = None
         if prev_bev is not None:
             if curr2prev is None:
