@@ -23,8 +23,9 @@ from typing import Dict, List, Optional, Sequence
 NUS_METRIC_PREFIX = 'NuScenes metric/pred_instances_3d_NuScenes/'
 KITTI_METRIC_PREFIX = 'Kitti metric/pred_instances_3d/KITTI/'
 NUS_METRICS = ('mAP', 'NDS')
-KITTI_METRICS = ('car_3d_mod', 'car_bev_mod')
-KITTI_TITLES = dict(car_3d_mod='Car 3D AP40 mod', car_bev_mod='Car BEV AP40 mod')
+KITTI_METRICS = ('car_3d_mod', 'car_bev_mod', 'car_3d_mod_iou05')
+KITTI_TITLES = dict(car_3d_mod='Car 3D AP40 mod', car_bev_mod='Car BEV AP40 mod',
+                    car_3d_mod_iou05='Car 3D AP40 mod @0.5')
 
 
 def nus_run_metrics(metrics: Dict[str, float], classes: Sequence[str],
@@ -60,7 +61,9 @@ def kitti_run_metrics(metrics: Dict[str, float], classes: Sequence[str],
     """Car 3D/BEV AP and per-class 3D AP from the flat dict the stock ``KittiMetric`` returns.
 
     Every value is the R40 AP (in percent) at moderate difficulty with the strict IoU thresholds
-    (KITTI's: 0.7 Car, 0.5 Pedestrian/Cyclist; the ``_strict`` keys, not the ``_loose`` ones).
+    (KITTI's: 0.7 Car, 0.5 Pedestrian/Cyclist; the ``_strict`` keys), except
+    ``car_3d_mod_iou05``: Car 3D at IoU 0.5 (the ``_loose`` key), which separates students that
+    place few cars within 0.7.
 
     Args:
         metrics (dict): ``runner.test()`` output (``<prefix><cls>_3D_AP40_moderate_strict``,
@@ -69,20 +72,22 @@ def kitti_run_metrics(metrics: Dict[str, float], classes: Sequence[str],
         prefix (str): Key prefix of the metric.
 
     Returns:
-        dict: ``car_3d_mod``, ``car_bev_mod`` and ``per_class`` (class -> 3D AP).
+        dict: ``car_3d_mod``, ``car_bev_mod``, ``car_3d_mod_iou05`` and ``per_class``
+        (class -> 3D AP, strict).
 
     Raises:
         KeyError: An AP is missing (wrong prefix or class list, or a 2D-only evaluation).
     """
-    def ap(cls: str, kind: str) -> float:
-        key = f'{prefix}{cls}_{kind}_AP40_moderate_strict'
+    def ap(cls: str, kind: str, iou: str = 'strict') -> float:
+        key = f'{prefix}{cls}_{kind}_AP40_moderate_{iou}'
         if key not in metrics:
-            raise KeyError(f'no {kind} AP40 (moderate, strict) of class {cls!r} in the metrics: '
+            raise KeyError(f'no {kind} AP40 (moderate, {iou}) of class {cls!r} in the metrics: '
                            f'{key!r} is missing; the evaluated classes are the dataset metainfo '
                            f'classes and the metric must evaluate 3D boxes')
         return float(metrics[key])
 
     return dict(car_3d_mod=ap('Car', '3D'), car_bev_mod=ap('Car', 'BEV'),
+                car_3d_mod_iou05=ap('Car', '3D', 'loose'),
                 per_class={cls: ap(cls, '3D') for cls in classes})
 
 

@@ -92,7 +92,8 @@ def _kitti_metrics(car3d=12.5, carbev=20.0, ped3d=3.0, cyc3d=1.5):
 
 def test_kitti_run_metrics_reads_moderate_strict_ap40():
     r = kitti_run_metrics(_kitti_metrics(), ['Pedestrian', 'Cyclist', 'Car'])
-    assert r == dict(car_3d_mod=12.5, car_bev_mod=20.0,
+    # Car 3D at IoU 0.5: the loose key (the decoys' +50)
+    assert r == dict(car_3d_mod=12.5, car_bev_mod=20.0, car_3d_mod_iou05=62.5,
                      per_class=dict(Pedestrian=3.0, Cyclist=1.5, Car=12.5))
     # another metric prefix (a KittiMetric with prefix=...) is read through `prefix`
     plain = {k[len('Kitti metric/'):]: v for k, v in _kitti_metrics().items()}
@@ -109,7 +110,8 @@ def test_kitti_run_metrics_reads_moderate_strict_ap40():
 
 def _kitti_run(method, seed, car3d, carbev, ped, split='test'):
     return dict(method=method, seed=seed, split=split, car_3d_mod=car3d, car_bev_mod=carbev,
-                per_class=dict(Car=car3d, Pedestrian=ped), train_minutes=15.0)
+                car_3d_mod_iou05=car3d + 10.0, per_class=dict(Car=car3d, Pedestrian=ped),
+                train_minutes=15.0)
 
 
 def test_kitti_summary_pairs_the_first_headline_metric():
@@ -133,13 +135,15 @@ def test_kitti_summary_pairs_the_first_headline_metric():
                           titles=KITTI_TITLES, digits=2)
     lines = md.splitlines()
     assert lines[0] == ('| method | seeds | Car 3D AP40 mod | Car BEV AP40 mod | '
-                        'ΔCar 3D AP40 mod mean (min) | ΔCar BEV AP40 mod mean | Car AP | '
+                        'Car 3D AP40 mod @0.5 | ΔCar 3D AP40 mod mean (min) | '
+                        'ΔCar BEV AP40 mod mean | ΔCar 3D AP40 mod @0.5 mean | Car AP | '
                         'Pedestrian AP | train min |')
-    assert lines[1] == '|' + '---|' * 9
-    assert lines[2] == '| teacher | 0 | 40.00 ± 0.00 | 50.00 ± 0.00 | — | — | 40.00 ± 0.00 | ' \
-        '5.00 ± 0.00 | 15.0 |'
+    assert lines[1] == '|' + '---|' * 11
+    assert lines[2] == '| teacher | 0 | 40.00 ± 0.00 | 50.00 ± 0.00 | 50.00 ± 0.00 | — | — | ' \
+        '— | 40.00 ± 0.00 | 5.00 ± 0.00 | 15.0 |'
     # sample std of (10, 20): 7.07
     assert lines[3].startswith('| MonoDLE-DLA34 (no KD) | 0,1 | 15.00 ± 7.07 | 19.50 ± 6.36 | '
-                               '— | — |')
+                               '25.00 ± 7.07 | — | — | — |')
     assert lines[4].startswith('| monodistill | 0,1 | 15.75 ± 4.60 | 20.75 ± 7.42 | '
-                               '+0.75 (-1.00) | +1.25 | 15.75 ± 4.60 | 1.75 ± 0.35 |')
+                               '25.75 ± 4.60 | +0.75 (-1.00) | +1.25 | +0.75 | 15.75 ± 4.60 | '
+                               '1.75 ± 0.35 |')
