@@ -45,107 +45,19 @@ import os.path as osp
 import shutil
 import sys
 import time
-from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
-from distillbev.evaluation.kd_summary import (KITTI_METRICS, KITTI_TITLES, NUS_METRICS,
-                                              kitti_run_metrics, nus_run_metrics, summarize_runs,
-                                              summary_markdown)
+from distillbev.benchmarking.kd_suites import (DATASET_OPTIONS, DATASETS, KITTI_METHODS,
+                                               NUS_METHODS, Dataset)
+from distillbev.evaluation.kd_summary import summarize_runs, summary_markdown
 from distillbev.utils.cfg_overrides import scale_options
 from distillbev.utils.progress import run_stage, stage_name
 from distillbev.utils.work_dir import last_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
-
-# method -> (config, table label); the first is the baseline every method is paired with
-BENCH = '_1xb4-15min_synthetic-nus-bench-3d.py'
-NUS_METHODS = {
-    'baseline': ('configs/students/bevdepth_r18_fpn_centerhead' + BENCH, 'BEVDepth-R18 (no KD)'),
-    'cmkd': ('configs/cmkd/cmkd_bevdepth-r18_centerpoint-pillar04' + BENCH,
-             'CMKD (paper setting)'),
-    'unidistill': ('configs/unidistill/unidistill_bevdepth-r18_centerpoint-pillar04' + BENCH,
-                   'UniDistill (paper setting)'),
-    'distillbev': ('configs/distillbev/distillbev_bevdepth-r18_centerpoint-pillar04' + BENCH,
-                   'DistillBEV (paper setting)'),
-    # tuned rows: every KD term scaled so that the KD sum starts at about 0.3x the detection
-    # loss (the rule and its val runs: docs/student_regime.md)
-    'cmkd_tuned': ('configs/cmkd/cmkd_bevdepth-r18_centerpoint-pillar04_kdw0.3' + BENCH,
-                   'CMKD (tuned: KD x0.3)'),
-    'unidistill_tuned': ('configs/unidistill/unidistill_bevdepth-r18_centerpoint-pillar04_kdw0.1'
-                         + BENCH, 'UniDistill (tuned: KD x0.1)'),
-    'distillbev_tuned': ('configs/distillbev/distillbev_bevdepth-r18_centerpoint-pillar04_kdw0.02'
-                         + BENCH, 'DistillBEV (tuned: KD x0.02)'),
-    # the combination: CMKD's terms and UniDistill's two feature terms
-    'cmkd_unidistill': ('configs/cmkd_unidistill/cmkd-unidistill_bevdepth-r18_centerpoint-pillar04'
-                        + BENCH, 'CMKD + UniDistill features'),
-}
-MONO = '_1xb4-15min_synthetic-kitti-bench-mono3d.py'
-KITTI_METHODS = {
-    'baseline': ('configs/students/monodle_dla34_dlaneck' + MONO, 'MonoDLE-DLA34 (no KD)'),
-    'monodistill': ('configs/monodistill/monodistill_monodle-dla34_monodle-depth-dla34' + MONO,
-                    'MonoDistill (paper setting)'),
-    'monommkd': ('configs/monommkd/monommkd_monodle-dla34_monodle-depth-dla34' + MONO,
-                 'MonoMMKD DualKL (paper setting)'),
-}
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """What differs between the benchmarks (``--dataset``)."""
-    name: str  # tools/create_synthetic.py and tools/create_data.py dataset; infos file prefix
-    data_cfg: str  # defines <keys>world_seeds, <keys>data_root and <keys>test_root
-    keys: str
-    classes: Tuple[str, str]  # (config, name of its class list)
-    teacher: Tuple[str, str]  # (config, where the distillation configs load its weights)
-    teacher_label: str
-    teacher_length: str  # the argument that rescales the teacher's schedule
-    methods: Dict[str, Tuple[str, str]]
-    default_methods: Tuple[str, ...]  # what `--methods` runs when not given
-    run_metrics: Callable[[Dict[str, float], Sequence[str]], dict]
-    metrics: Tuple[str, ...]  # headline metrics of the records; the gain's is the first
-    metric_note: str  # the table header's word on the metric
-    out_name: str  # default work_dirs/<out_name> and docs/<out_name>.{md,json}
-    titles: Optional[Dict[str, str]] = None
-    digits: int = 3
-    pretrain: Optional[Tuple[str, str]] = None  # (config, where the students load it)
-
-
-DATASETS = {
-    'nus': Dataset(
-        name='nuscenes', data_cfg='configs/_base_/datasets/synthetic-nus-bench-3d.py',
-        keys='bench_', classes=('configs/_base_/datasets/synthetic-nus-bench-3d.py',
-                                'bench_class_names'),
-        pretrain=('configs/pretrain/r18-fpn_depth-pretrain_1xb4-10min_synthetic-nus-bench.py',
-                  'checkpoints/r18-fpn_depth-pretrain_synthetic-nus-bench.pth'),
-        teacher=('configs/centerpoint/'
-                 'centerpoint_pillar04_second_secfpn_1xb4-cyclic-8e_synthetic-nus-bench-3d.py',
-                 'checkpoints/centerpoint-pillar04_synthetic-nus-bench.pth'),
-        teacher_label='LiDAR teacher (CenterPoint-pillar 0.4 m)', teacher_length='teacher_epochs',
-        methods=NUS_METHODS, default_methods=('baseline', 'cmkd', 'unidistill', 'distillbev'),
-        run_metrics=nus_run_metrics, metrics=NUS_METRICS, out_name='kd_benchmark',
-        metric_note='Stock NuScenesMetric (devkit, 25 m ranges), mAP/NDS over the benchmark\'s '
-        'classes.'),
-    'kitti': Dataset(
-        name='kitti', data_cfg='configs/_base_/datasets/synthetic-kitti-bench-mono3d.py',
-        keys='kitti_bench_', classes=(KITTI_METHODS['baseline'][0], 'class_names'),
-        teacher=('configs/students/monodle-depth_dla34_dlaneck' + MONO,
-                 'work_dirs/monodle-depth_dla34_dlaneck' + MONO[:-3] + '/iter_300.pth'),
-        teacher_label='Depth-image teacher (MonoDLE-DLA34 on LiDAR depth)',
-        teacher_length='teacher_iters', methods=KITTI_METHODS,
-        default_methods=tuple(KITTI_METHODS), run_metrics=kitti_run_metrics,
-        metrics=KITTI_METRICS, titles=KITTI_TITLES, digits=2, out_name='kd_benchmark_kitti',
-        metric_note='Stock KittiMetric, AP R40 in percent (moderate, strict IoU: 0.7 Car, 0.5 '
-        'Pedestrian/Cyclist); per-class columns: 3D AP.'),
-}
-# option -> its default per dataset; an option of the other dataset only is refused
-DATASET_OPTIONS = dict(
-    scenes=dict(nus=40), test_scenes=dict(nus=12), samples=dict(nus=6), frames=dict(kitti=600),
-    test_frames=dict(kitti=120), val_fraction=dict(nus=0.25, kitti=0.2),
-    pretrain_iters=dict(nus=None), teacher_epochs=dict(nus=None), image_size=dict(nus=None),
-    teacher_iters=dict(kitti=None))
 
 
 def log(msg: str, start: float) -> None:
