@@ -166,3 +166,44 @@ def _gt_as_prediction(info, index):
         bboxes_3d=CameraInstance3DBoxes(boxes), scores_3d=torch.ones(len(ins)),
         labels_3d=torch.tensor([x['bbox_label_3d'] for x in ins], dtype=torch.long)),
         pred_instances=dict(), sample_idx=index)
+
+
+REGIME = '_1xb4-15min_synthetic-kitti-bench-mono3d.py'
+
+
+def test_cpu_regime_pairs_the_student_alone_with_its_distillations():
+    """The KITTI CPU regime: DLA neck without DCN, 300 iterations, val for tuning and the
+    held-out world-seed-1000 split for testing; every distilled student is the student alone's
+    model on the same schedule and data, from the same initialisation."""
+    student = Config.fromfile(osp.join(ROOT, 'configs', 'students',
+                                       'monodle_dla34_dlaneck' + REGIME))
+    assert student.model.neck.use_dcn is False
+    assert student.train_cfg.type == 'IterBasedTrainLoop' and student.train_cfg.max_iters == 300
+    assert student.val_evaluator.ann_file == 'data/synthetic-kitti-bench/kitti_infos_val.pkl'
+    assert student.test_evaluator.ann_file == 'data/synthetic-kitti-bench-test/kitti_infos_val.pkl'
+    assert student.test_dataloader.dataset.data_root == 'data/synthetic-kitti-bench-test/'
+    assert student.kitti_bench_world_seeds == dict(train=0, val=0, test=1000)
+    teacher = Config.fromfile(osp.join(ROOT, 'configs', 'students',
+                                       'monodle-depth_dla34_dlaneck' + REGIME))
+    enc = [t for t in teacher.train_dataloader.dataset.pipeline if t['type'] == 'DepthImageInput']
+    load = [t for t in teacher.train_dataloader.dataset.pipeline
+            if t['type'] == 'LoadKittiDepthImage']
+    assert (enc[0]['mean'], enc[0]['std'], load[0]['complete']) == (0.0, 1.0, True)
+    for method in ('monodistill', 'monommkd'):
+        kd = Config.fromfile(osp.join(ROOT, 'configs', method,
+                                      f'{method}_monodle-dla34_monodle-depth-dla34' + REGIME))
+        assert kd.model.teacher_ckpt.endswith(
+            'monodle-depth_dla34_dlaneck' + REGIME[:-3] + '/iter_300.pth')
+        assert kd.model.student.get('init_cfg') is None  # not from a pre-trained student
+        assert kd.model.student.backbone == student.model.backbone
+        assert kd.model.student.neck == student.model.neck
+        assert (kd.train_cfg, kd.param_scheduler, kd.optim_wrapper) == \
+            (student.train_cfg, student.param_scheduler, student.optim_wrapper)
+        assert kd.train_dataloader.dataset.data_root == student.train_dataloader.dataset.data_root
+        aug = [t for t in kd.train_dataloader.dataset.pipeline if t['type'] == 'MonoAffineAug']
+        assert aug == [t for t in student.train_dataloader.dataset.pipeline
+                       if t['type'] == 'MonoAffineAug']
+        # the teacher's input is encoded as in its own training
+        kd_enc = [t for t in kd.train_dataloader.dataset.pipeline
+                  if t['type'] == 'DepthImageInput']
+        assert (kd_enc[0]['mean'], kd_enc[0]['std']) == (0.0, 1.0)
