@@ -1,12 +1,13 @@
 # distillbev: the two commands of the README.
 #   make test   set up .venv (pinned stack, mmcv built once per machine) and run the test suite
 #   make demo   set up .venv and run the demo on the generated nuScenes-layout dataset
+#   make demo-kitti   its KITTI part: the monocular methods on the generated KITTI layout
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: env test demo clean-env
+.PHONY: env test demo demo-kitti clean-env
 
 env:
 	VENV=$(VENV) PYTHON=$(PYTHON) bash tools/install_env.sh
@@ -16,6 +17,9 @@ test: env
 
 demo: env
 	$(PY) tools/demo.py $(DEMO_ARGS)
+
+demo-kitti: env
+	$(PY) tools/demo.py --dataset kitti $(DEMO_ARGS)
 
 clean-env:
 	rm -rf $(VENV)

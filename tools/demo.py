@@ -17,6 +17,11 @@ configs and schedule. Stages (each skipped when its output exists, so a rerun re
    ``tools/test.py`` and the stock ``NuScenesMetric``;
 5. the table: ``<work-dir>/results.md`` and ``results.json``.
 
+``--dataset kitti`` is the KITTI part: the monocular regime of ``tools/kd_benchmark.py --dataset
+kitti`` for one seed (generated KITTI-layout frames and a held-out set, the MonoDLE depth-image
+teacher, the MonoDLE student alone and with MonoDistill and MonoMMKD, the stock ``KittiMetric``),
+in ``work_dirs/demo_kitti`` (docs/kitti_regime.md).
+
 Every command is printed, so each stage can be rerun by hand. ``--iters``, ``--pretrain-iters``,
 ``--teacher-epochs`` and ``--image-size`` train the same configs at another scale through
 ``--cfg-options``; the smaller scales measured so far do not detect (docs/student_regime.md).
@@ -24,8 +29,9 @@ The three-seed comparison is ``tools/kd_benchmark.py`` (docs/kd_benchmark.md).
 
 Usage::
 
-    python tools/demo.py [--work-dir work_dirs/demo] [--methods baseline cmkd ...] [--seed 0]
-        [--iters N] [--pretrain-iters N] [--teacher-epochs N] [--image-size H W]
+    python tools/demo.py [--dataset nus|kitti] [--work-dir work_dirs/demo[_kitti]]
+        [--methods baseline cmkd ...] [--seed 0] [--iters N] [--pretrain-iters N]
+        [--teacher-epochs N] [--teacher-iters N] [--image-size H W]
         [-- <further tools/kd_benchmark.py arguments>]
 """
 import argparse
@@ -46,26 +52,34 @@ def kd_benchmark():
     return module
 
 
-DEMO_METHODS = ['baseline', 'cmkd', 'unidistill', 'distillbev_tuned']
+DEMO_METHODS = dict(nus=['baseline', 'cmkd', 'unidistill', 'distillbev_tuned'],
+                    kitti=['baseline', 'monodistill', 'monommkd'])
 
 
 def benchmark_argv(argv: Optional[List[str]] = None) -> List[str]:
     """The ``tools/kd_benchmark.py`` arguments of a demo run."""
     p = argparse.ArgumentParser(description='distillbev demo (the KD benchmark at demo scale)')
-    p.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'demo'),
-                   help='its data/, checkpoints/ and every run go here')
-    p.add_argument('--methods', nargs='+', default=DEMO_METHODS)
+    p.add_argument('--dataset', default='nus', choices=list(DEMO_METHODS),
+                   help='nus: LiDAR -> multi-view camera (default); kitti: depth image -> '
+                   'monocular camera')
+    p.add_argument('--work-dir', help='its data/, checkpoints/ and every run go here; default: '
+                   'work_dirs/demo (nus), work_dirs/demo_kitti (kitti)')
+    p.add_argument('--methods', nargs='+', help='default: ' + '; '.join(
+        f'{k}: {" ".join(v)}' for k, v in DEMO_METHODS.items()))
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--iters', type=int, help='iterations of every student run')
     p.add_argument('--pretrain-iters', type=int, help='iterations of the depth pre-training')
-    p.add_argument('--teacher-epochs', type=int, help='epochs of the teacher')
+    p.add_argument('--teacher-epochs', type=int, help='nus: epochs of the teacher')
+    p.add_argument('--teacher-iters', type=int, help='kitti: iterations of the teacher')
     p.add_argument('--image-size', type=int, nargs=2, metavar=('H', 'W'),
                    help='network input size of the camera models')
     args, rest = p.parse_known_args(argv)
-    work = osp.abspath(args.work_dir)
-    argv = ['--root', work, '--work-dir', work, '--out', osp.join(work, 'results'), '--methods',
-            *args.methods, '--seeds', str(args.seed), '--splits', 'test', '--export-students']
-    for flag in ('iters', 'pretrain_iters', 'teacher_epochs'):
+    work = osp.abspath(args.work_dir or osp.join(
+        REPO, 'work_dirs', 'demo' if args.dataset == 'nus' else 'demo_kitti'))
+    argv = ['--dataset', args.dataset, '--root', work, '--work-dir', work, '--out',
+            osp.join(work, 'results'), '--methods', *(args.methods or DEMO_METHODS[args.dataset]),
+            '--seeds', str(args.seed), '--splits', 'test', '--export-students']
+    for flag in ('iters', 'pretrain_iters', 'teacher_epochs', 'teacher_iters'):
         if getattr(args, flag) is not None:
             argv += ['--' + flag.replace('_', '-'), str(getattr(args, flag))]
     if args.image_size:

@@ -21,12 +21,27 @@ def test_demo_is_the_benchmark_for_one_seed():
     assert '--root /tmp/d --work-dir /tmp/d --out /tmp/d/results' in joined
     assert '--seeds 0 --splits test --export-students' in joined
     assert '--methods baseline cmkd unidistill distillbev_tuned' in joined
+    assert argv[:2] == ['--dataset', 'nus']
     # the benchmark's own scale unless asked otherwise
     assert '--iters' not in argv and '--image-size' not in argv
     scaled = ' '.join(_demo().benchmark_argv(['--iters', '80', '--image-size', '64', '176']))
     assert '--iters 80 --image-size 64 176' in scaled
     # anything else goes to the benchmark unchanged
     assert _demo().benchmark_argv(['--', '--scenes', '2'])[-2:] == ['--scenes', '2']
+
+
+def test_demo_kitti_part_is_the_monocular_benchmark_for_one_seed():
+    demo = _demo()
+    argv = demo.benchmark_argv(['--dataset', 'kitti', '--teacher-iters', '40'])
+    joined = ' '.join(argv)
+    work = str(Path(demo.REPO) / 'work_dirs' / 'demo_kitti')
+    assert joined.startswith(f'--dataset kitti --root {work} --work-dir {work} ')
+    assert '--methods baseline monodistill monommkd --seeds 0 --splits test' in joined
+    assert argv[-2:] == ['--teacher-iters', '40']
+    # the benchmark accepts exactly these arguments (it refuses nus-only options for kitti)
+    args = demo.kd_benchmark().parse_args(argv)
+    assert (args.dataset, args.methods, args.teacher_iters) == (
+        'kitti', ['baseline', 'monodistill', 'monommkd'], 40)
 
 
 def test_demo_runs_the_benchmark_main_with_those_arguments(tmp_path):
