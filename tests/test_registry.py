@@ -14,7 +14,7 @@ EXPECTED = {
         # students and their parts
         'BEVDet', 'BEVDepth', 'LiftSplatViewTransformer', 'BEVDepthViewTransformer',
         'CameraAwareDepthNet', 'BEVResNetBackbone', 'BEVLSSFPNNeck',
-        'CMKDMonoBEV', 'LIDDepthViewTransformer', 'Conv2DCollapse',
+        'CMKDMonoBEV', 'LIDDepthViewTransformer', 'Conv2DCollapse', 'SCNetBEVNeck',
         # distillation
         'CrossModalDistiller', 'IdentityAdapter', 'Conv1x1Adapter', 'ConvReLUConvAdapter',
         'UpsampleMLPAdapter',

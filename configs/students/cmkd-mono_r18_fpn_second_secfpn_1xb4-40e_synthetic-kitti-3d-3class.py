@@ -1,6 +1,8 @@
 # Copyright (c) distillbev contributors. All rights reserved.
-# CMKD's monocular KITTI student (cmkd-mono_r50_fpn_second_secfpn_2xb4-60e_kitti-3d-car.py) sized
-# for the generated KITTI-layout data and a CPU, on the grid of our PointPillars CPU teacher
+# CMKD's monocular KITTI student (cmkd-mono_r50-d8_scnet_second_secfpn_2xb4-60e_kitti-3d-car.py)
+# sized for the generated KITTI-layout data and a CPU (ImageNet ResNet-18 + FPN instead of the
+# DeepLabV3-R50 layer3, and no SCNet neck: 1 block would add ~2 s to a batch-4 step on one CPU
+# thread), on the grid of our PointPillars CPU teacher
 # (pointpillars_hv032_secfpn_1xb4-cyclic-40e_synthetic-kitti-3d-3class.py, inherited below:
 # its SECOND / SECONDFPN / 3-class Anchor3DHead, train_cfg and test_cfg are the student's):
 # - the generated 188x620 CAM2 frames at scale 1 in a 192x640 canvas, random horizontal flip;

@@ -1,10 +1,13 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """CMKD's KITTI form: the mono BEV student configs (real scale and generated data) and their
 CMKD distillation configs. The student's lifted grid is the teacher's pillar grid cell for cell,
-its BEV half is the teacher's config; the real-scale student trains a step and predicts LiDAR
-boxes through the stock KittiDataset (on generated KITTI frames); the generated-data student's
-predictions go through the stock KittiMetric; the distillation configs run a step with a random
-teacher that stays bit-identical, also on a scene without boxes."""
+its BEV half is the teacher's config; the real-scale student (DeepLabV3-R50 layer3, stride 8,
+SCNet neck) trains a step and predicts LiDAR boxes through the stock KittiDataset (on generated
+KITTI frames); the generated-data student's predictions go through the stock KittiMetric; the
+distillation configs (generated data; real-scale CMKD stage 1 and stage 2) run a step with a
+random teacher that stays bit-identical, also on a scene without boxes; stage 1 trains the image
+branch on the BEV + depth losses only, and stage 2 starts from a stage-1 checkpoint's image
+branch under the teacher's BEV half."""
 import copy
 import os.path as osp
 
@@ -26,16 +29,20 @@ from distillbev.structures import BEVGrid
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STUDENTS = {
     'real': osp.join(ROOT, 'configs', 'students',
-                     'cmkd-mono_r50_fpn_second_secfpn_2xb4-60e_kitti-3d-car.py'),
+                     'cmkd-mono_r50-d8_scnet_second_secfpn_2xb4-60e_kitti-3d-car.py'),
     'synthetic': osp.join(ROOT, 'configs', 'students',
                           'cmkd-mono_r18_fpn_second_secfpn_1xb4-40e_synthetic-kitti-3d-3class.py')}
 TEACHERS = {
     'real': 'mmdet3d::pointpillars/pointpillars_hv_secfpn_8xb6-160e_kitti-3d-car.py',
     'synthetic': osp.join(ROOT, 'configs', 'pointpillars',
                           'pointpillars_hv032_secfpn_1xb4-cyclic-40e_synthetic-kitti-3d-3class.py')}
+STAGE1 = osp.join(ROOT, 'configs', 'cmkd',
+                  'cmkd-kitti-stage1_cmkd-mono-r50-d8_pointpillars-car_2xb4-60e_kitti-3d-car.py')
+# the configs with CMKD's full stage-2 losses
 DISTILL = {
-    'real': osp.join(ROOT, 'configs', 'cmkd',
-                     'cmkd-kitti_cmkd-mono-r50_pointpillars-car_2xb4-60e_kitti-3d-car.py'),
+    'real': osp.join(
+        ROOT, 'configs', 'cmkd',
+        'cmkd-kitti-stage2_cmkd-mono-r50-d8_pointpillars-car_2xb4-20e_kitti-3d-car.py'),
     'synthetic': osp.join(
         ROOT, 'configs', 'cmkd',
         'cmkd-kitti_cmkd-mono-r18_pointpillars-hv032_1xb4-40e_synthetic-kitti-3d-3class.py')}
@@ -72,6 +79,17 @@ def test_student_states_cmkd_settings_and_the_teachers_bev_half(scale):
         assert model.img_backbone.depth == 50 and cfg.final_size == (384, 1248)
         assert cfg.train_cfg.max_epochs == 60 and cfg.train_dataloader.batch_size == 4
         assert cfg.train_dataloader.dataset.times == 1
+        # DeepLabV3-R50 layer3 (dilated: stride 8, 1024 ch), its converted torchvision weights,
+        # no image neck: the view transformer's 1x1 context conv reduces 1024 -> 64 (CaDDN)
+        bb = model.img_backbone
+        assert (bb.num_stages, bb.strides, bb.dilations, bb.out_indices) == (
+            3, (1, 2, 1), (1, 1, 2), (2, ))
+        assert bb.init_cfg == dict(type='Pretrained',
+                                   checkpoint='checkpoints/deeplabv3_resnet50_coco_mmdet.pth')
+        assert model.img_neck is None and vt.in_channels == 1024 and vt.out_channels == 64
+        # CMKD's SCNet "domain adaptation" neck: 4 blocks built, at the teacher's channels
+        assert model.bev_neck == dict(type='SCNetBEVNeck', in_channels=64, num_blocks=4,
+                                      pooling_r=4)
 
 
 @pytest.mark.parametrize('scale', ['real', 'synthetic'])
@@ -116,7 +134,20 @@ def test_real_scale_student_trains_one_step_and_predicts(synthetic_kitti, synthe
         assert len(sample.gt_instances_3d) > 0
         model.train()
         before = model.img_backbone.conv1.weight.detach().clone()
+        shapes = {}
+
+        def record(name):
+            def hook(module, args, out):  # (the ResNet returns a tuple)
+                shapes.setdefault(name, tuple(out[0].shape if isinstance(out, tuple)
+                                              else out.shape))
+            return hook
+
+        for name in ('img_backbone', 'bev_compressor', 'bev_neck'):
+            getattr(model, name).register_forward_hook(record(name))
         log_vars = model.train_step(batch, optim)
+        # layer3 at stride 8 (384 x 1248 -> 48 x 156); SCNet keeps the 64 x 496 x 432 map
+        assert shapes == {'img_backbone': (1, 1024, 48, 156),
+                          'bev_compressor': (1, 64, 496, 432), 'bev_neck': (1, 64, 496, 432)}
         assert {'loss_cls', 'loss_bbox', 'loss_dir', 'loss_depth'} <= set(log_vars)
         assert all(torch.isfinite(torch.as_tensor(v)) for v in log_vars.values())
         assert not torch.equal(before, model.img_backbone.conv1.weight.detach())
@@ -158,6 +189,33 @@ def test_distill_configs_state_cmkd_kitti_once():
         for key in ('student_taps', 'teacher_taps', 'distill_losses', 'inherit_from_teacher'):
             assert model[key] == base[f'cmkd_kitti_{key}'], (path, key)
     assert base.cmkd_kitti_distill_losses.loss_bev.loss_weight == 4.0  # CMKD-pp, KITTI train
+    # the distilled student level is the SCNet output (an identity without a bev_neck)
+    assert base.cmkd_kitti_student_taps.bev == 'bev_neck'
+
+
+def test_stage_configs_state_cmkds_two_stage_schedule():
+    """Stage 1 (*_bev.yaml): BEV + depth losses only, lr 2e-3, 60 epochs; stage 2 (*_V2.yaml):
+    every loss, lr 2e-4, 20 epochs, from the stage-1 checkpoint that stage 1 writes."""
+    base = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'kd', 'cmkd.py'))
+    s1, s2 = Config.fromfile(STAGE1), Config.fromfile(DISTILL['real'])
+    assert s1.model.student.train_head is False
+    assert s1.model.student_taps == dict(bev='bev_neck')
+    assert s1.model.teacher_taps == dict(bev='middle_encoder')
+    assert s1.model.distill_losses == dict(loss_bev=base.cmkd_kitti_distill_losses.loss_bev)
+    assert s1.model.inherit_from_teacher == base.cmkd_kitti_inherit_from_teacher
+    assert s1.find_unused_parameters is True  # DDP: the BEV half is not in the loss
+    for cfg, lr, epochs in ((s1, 2e-3, 60), (s2, 2e-4, 20)):
+        opt = cfg.optim_wrapper
+        assert (opt.optimizer.type, opt.optimizer.lr, opt.clip_grad.max_norm) == ('AdamW', lr, 10)
+        one_cycle = cfg.param_scheduler[0]
+        assert (one_cycle.type, one_cycle.eta_max, one_cycle.end) == ('OneCycleLR', lr, epochs)
+        assert [s.end for s in cfg.param_scheduler[1:]] == [epochs * 0.4, epochs]
+        assert cfg.train_cfg.max_epochs == epochs and cfg.train_dataloader.batch_size == 4
+    init = s2.model.student.init_cfg
+    stage1_name = osp.splitext(osp.basename(STAGE1))[0]
+    assert init == dict(type='Pretrained', prefix='student.',
+                        checkpoint=f'work_dirs/{stage1_name}/epoch_60.pth')
+    assert s2.model.student.img_backbone.init_cfg is None
 
 
 def _teacher_state(model):
@@ -173,6 +231,7 @@ def test_distill_config_one_step_random_teacher_unchanged(scale, synthetic_kitti
     check_distill_pipeline(cfg)  # what tools/train.py and DistillPipelineCheckHook run
     cfg.model.update(teacher_ckpt=None, allow_random_teacher=True)
     cfg.model.student.img_backbone.init_cfg = None
+    cfg.model.student.init_cfg = None  # stage 2's stage-1 checkpoint: see the test below
     with DefaultScope.overwrite_default_scope('mmdet3d'):
         train_set = DATASETS.build(_dataset_cfg(cfg, 'train', root))
         torch.manual_seed(0)
@@ -211,3 +270,75 @@ def test_distill_config_one_step_random_teacher_unchanged(scale, synthetic_kitti
     assert set(after) == set(before)
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert not any(p.requires_grad for p in model.teacher.parameters())
+
+
+def _random_teacher_distiller(path, seed, **student):
+    cfg = Config.fromfile(path)
+    cfg.model.update(teacher_ckpt=None, allow_random_teacher=True)
+    cfg.model.student.img_backbone.init_cfg = None
+    cfg.model.student.update(student)
+    with DefaultScope.overwrite_default_scope('mmdet3d'):
+        torch.manual_seed(seed)
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+    return cfg, model
+
+
+def test_stage1_config_trains_the_image_branch_on_the_bev_and_depth_losses(
+        synthetic_kitti, synthetic_kitti_infos):
+    """CMKD stage 1 at real scale, one step: loss = 4 * MSE(student SCNet output, teacher pillar
+    scatter) + depth; the BEV backbone, neck and head neither run nor get gradients."""
+    root, _ = synthetic_kitti
+    check_distill_pipeline(Config.fromfile(STAGE1))
+    cfg, model = _random_teacher_distiller(STAGE1, 0)
+    for name in ('backbone', 'neck', 'bbox_head'):  # copied from the teacher (predictions)
+        s_sd = getattr(model.student, name).state_dict()
+        t_sd = getattr(model.teacher, name).state_dict()
+        assert all(torch.equal(s_sd[k], t_sd[k]) for k in t_sd), name
+    before = _teacher_state(model)
+    seen = {}
+    model.student.bev_neck.register_forward_hook(lambda m, a, o: seen.update(student=o))
+    # (before the teacher tap's hook, which ends the teacher's forward once it fired)
+    model.teacher.middle_encoder.register_forward_hook(lambda m, a, o: seen.update(teacher=o),
+                                                       prepend=True)
+    with DefaultScope.overwrite_default_scope('mmdet3d'):
+        train_set = DATASETS.build(_dataset_cfg(cfg, 'train', root))
+        model.train()
+        data = model.data_preprocessor(pseudo_collate([train_set[0]]), training=True)
+        losses = model.loss(data['inputs'], data['data_samples'])
+    assert set(losses) == {'loss_depth', 'distill.loss_bev'}
+    expect = 4.0 * (seen['student'] - seen['teacher']).square().mean()
+    assert torch.allclose(losses['distill.loss_bev'], expect, rtol=1e-5)
+    total, _ = model.parse_losses(losses)
+    total.backward()
+    for name in ('img_backbone', 'img_view_transformer', 'bev_compressor', 'bev_neck'):
+        assert any(p.grad is not None and p.grad.abs().sum() > 0
+                   for p in getattr(model.student, name).parameters()), name
+    for name in ('backbone', 'neck', 'bbox_head'):
+        assert all(p.grad is None for p in getattr(model.student, name).parameters()), name
+    after = model.teacher.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_stage2_starts_from_the_stage1_image_branch_under_the_teachers_bev_half(tmp_path):
+    """A stage-1 checkpoint (as the Runner writes it: student.* keys) loads through stage 2's
+    student init_cfg; the teacher's BEV backbone, neck and head are then copied over it."""
+    _, stage1 = _random_teacher_distiller(STAGE1, 0)
+    with torch.no_grad():  # stage-1 training moved every student tensor
+        for p in stage1.student.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    ckpt = str(tmp_path / 'epoch_60.pth')
+    torch.save(dict(meta=dict(epoch=60), state_dict=stage1.state_dict()), ckpt)
+    _, stage2 = _random_teacher_distiller(
+        DISTILL['real'], 1, init_cfg=dict(type='Pretrained', checkpoint=ckpt,
+                                          prefix='student.'))
+    for name in ('img_backbone', 'img_view_transformer', 'bev_compressor', 'bev_neck'):
+        s1 = getattr(stage1.student, name).state_dict()
+        s2 = getattr(stage2.student, name).state_dict()
+        assert s1.keys() == s2.keys() and all(torch.equal(s1[k], s2[k]) for k in s1), name
+    for name in ('backbone', 'neck', 'bbox_head'):
+        s1 = getattr(stage1.student, name).state_dict()
+        s2 = getattr(stage2.student, name).state_dict()
+        t2 = getattr(stage2.teacher, name).state_dict()
+        assert all(torch.equal(s2[k], t2[k]) for k in t2), name
+        assert not all(torch.equal(s2[k], s1[k]) for k in s1), name

@@ -1,13 +1,14 @@
 # Copyright (c) distillbev contributors. All rights reserved.
-# Shared part of the KITTI distillation configs at real scale: the CMKD mono BEV student
-# (ResNet-50, lifted onto the 0.16 m pillar grid, 432 x 496) and the stock mmdet3d PointPillars
-# KITTI car teacher, whose SECOND / SECONDFPN / Anchor3DHead the student's config inherits.
+# Shared part of the KITTI distillation configs at real scale (CMKD stage 1 and stage 2): the
+# CMKD mono BEV student (DeepLabV3-ResNet50 layer3, lifted onto the 0.16 m pillar grid,
+# 432 x 496, SCNet neck) and the stock mmdet3d PointPillars KITTI car teacher, whose SECOND /
+# SECONDFPN / Anchor3DHead the student's config inherits.
 # The FOV-reduced velodyne points are packed next to CAM2 for the teacher (voxelised by its own
 # data preprocessor) and the depth targets. Method configs add taps and losses.
 # Teacher checkpoint: the mmdet3d model zoo's (configs/pointpillars/README.md of mmdet3d), or
 # `mim train mmdet3d pointpillars_hv_secfpn_8xb6-160e_kitti-3d-car.py`; put it at the path below
 # or pass --cfg-options model.teacher_ckpt=...
-_base_ = ['../../students/cmkd-mono_r50_fpn_second_secfpn_2xb4-60e_kitti-3d-car.py']
+_base_ = ['../../students/cmkd-mono_r50-d8_scnet_second_secfpn_2xb4-60e_kitti-3d-car.py']
 
 teacher_config = 'mmdet3d::pointpillars/pointpillars_hv_secfpn_8xb6-160e_kitti-3d-car.py'
 teacher_ckpt = ('checkpoints/'

@@ -22,15 +22,16 @@ cmkd_inherit_from_teacher = ['pts_bbox_head.task_heads']
 
 # CMKD's KITTI form (the official KITTI configs: CMKD-pp, stage 2 "*_V2.yaml"), for the mono BEV
 # student (CMKDMonoBEV) and a PointPillars KITTI teacher on the same pillar grid:
-# - BEV features before the BEV backbone: the student's Conv2DCollapse output against the
-#   teacher's PointPillarsScatter output (same channels and cells, no adapter), plain MSE averaged
-#   over every element, weight 4 (CMKD-pp on KITTI train; 32 on the raw/eigen splits);
+# - BEV features before the BEV backbone: the student's bev_neck output (CMKD's SCNet "domain
+#   adaptation" neck after Conv2DCollapse; an identity when the student has no bev_neck) against
+#   the teacher's PointPillarsScatter output (same channels and cells, no adapter), plain MSE
+#   averaged over every element, weight 4 (CMKD-pp on KITTI train; 32 on the raw/eigen splits);
 # - the anchor head's responses (AnchorHeadSingleCMKD_V2): QFL classification (cls 2.0, beta 2,
 #   positives p > 0.1), confidence-weighted SmoothL1 box residuals (loc 2.0) and direction CE
 #   (0.4); it replaces the GT loss (the configs set the student's det_loss_weight to 0);
 #   num_classes is read from the maps (1-class car and 3-class heads);
 # - the student starts from the teacher's BEV backbone, neck and head.
-cmkd_kitti_student_taps = dict(bev='bev_compressor', heads='bbox_head')
+cmkd_kitti_student_taps = dict(bev='bev_neck', heads='bbox_head')
 cmkd_kitti_teacher_taps = dict(bev='middle_encoder', heads='bbox_head')
 cmkd_kitti_distill_losses = dict(
     loss_bev=dict(

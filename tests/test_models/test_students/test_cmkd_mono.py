@@ -134,3 +134,71 @@ def test_missing_depth_target_names_the_fix():
     del sample.gt_depth
     with pytest.raises(KeyError, match='MultiViewDepthFromLiDAR'):
         model.loss(dict(imgs=torch.randn(1, 1, 3, *HW)), [sample])
+
+
+SCNET = dict(type='SCNetBEVNeck', in_channels=8, num_blocks=2)
+
+
+def test_bev_neck_sits_between_the_collapse_and_the_bev_backbone():
+    """CMKD's SCNet: the backbone reads the neck's output, which is extract_bev's 'bev' (the
+    distilled level, tap 'bev_neck'); without a bev_neck the module is an identity."""
+    from distillbev.models.layers import SCNetBEVNeck
+    model = tiny_student(bev_neck=SCNET)
+    assert isinstance(model.bev_neck, SCNetBEVNeck) and len(model.bev_neck.blocks) == 2
+    model.eval()
+    seen = {}
+    model.bev_compressor.register_forward_hook(lambda m, a, o: seen.update(collapsed=o))
+    model.backbone.register_forward_hook(lambda m, a, o: seen.update(backbone_in=a[0]))
+    with torch.no_grad():
+        out = model.extract_bev(dict(imgs=torch.randn(1, 1, 3, *HW)), [kitti_sample().metainfo])
+        refined = model.bev_neck(seen['collapsed'])
+    assert torch.equal(out['bev'], refined) and torch.equal(seen['backbone_in'], refined)
+    assert not torch.equal(refined, seen['collapsed'])
+    plain = tiny_student()
+    assert isinstance(plain.bev_neck, torch.nn.Identity)
+    assert not list(plain.bev_neck.parameters())
+
+
+def test_train_head_false_trains_the_image_branch_only():
+    """CMKD stage 1: loss() stops at the distilled level; the BEV backbone, neck and head do not
+    run and get no gradient; predict still runs the whole model."""
+    model = tiny_student(bev_neck=SCNET, train_head=False)
+    ran = []
+    for name in ('backbone', 'neck', 'bbox_head'):
+        getattr(model, name).register_forward_hook(lambda m, a, o, n=name: ran.append(n))
+    model.train()
+    losses = model.loss(dict(imgs=torch.randn(1, 1, 3, *HW)), [kitti_sample()])
+    assert set(losses) == {'loss_depth'} and ran == []
+    # what the distiller adds in stage 1: a loss on the distilled map
+    out = model.extract_bev(dict(imgs=torch.randn(1, 1, 3, *HW)), [kitti_sample().metainfo],
+                            with_bev_backbone=False)
+    assert out['feats'] is None and ran == []
+    (losses['loss_depth'] + out['bev'].square().mean()).backward()
+    for name in ('img_backbone', 'img_view_transformer', 'bev_compressor', 'bev_neck'):
+        assert any(p.grad is not None and p.grad.abs().sum() > 0
+                   for p in getattr(model, name).parameters()), name
+    for name in ('backbone', 'neck', 'bbox_head'):
+        assert all(p.grad is None for p in getattr(model, name).parameters()), name
+    model.eval()
+    with torch.no_grad():
+        pred = model.predict(dict(imgs=torch.randn(1, 1, 3, *HW)), [kitti_sample()])
+    assert ran == ['backbone', 'neck', 'bbox_head']
+    assert len(pred[0].pred_instances_3d.bboxes_3d) > 0
+
+
+def test_without_img_neck_the_backbone_level_feeds_the_view_transformer():
+    """CMKD's DeepLabV3 layer3 straight into the view transformer (its 1x1 context conv is the
+    channel reduction): a ResNet-18 stage-2 output (stride 8, 16 channels here), no neck."""
+    model = tiny_student(
+        img_backbone=dict(type='mmdet.ResNet', depth=18, base_channels=8, num_stages=2,
+                          strides=(1, 2), dilations=(1, 1), out_indices=(1, ),
+                          norm_cfg=dict(type='BN'), init_cfg=None),
+        img_neck=None,
+        img_view_transformer=dict(type='LIDDepthViewTransformer', in_channels=16,
+                                  out_channels=8, grid_config=GRID, downsample=8))
+    assert model.img_neck is None
+    model.train()
+    losses = model.loss(dict(imgs=torch.randn(1, 1, 3, *HW)), [kitti_sample()])
+    assert {'loss_cls', 'loss_bbox', 'loss_dir', 'loss_depth'} <= set(losses)
+    out = model.extract_bev(dict(imgs=torch.randn(1, 1, 3, *HW)), [kitti_sample().metainfo])
+    assert out['depth'].shape == (1, 17, 8, 24)

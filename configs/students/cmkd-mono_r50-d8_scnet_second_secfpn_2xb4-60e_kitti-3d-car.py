@@ -4,14 +4,27 @@
 # (mmdet3d::pointpillars/pointpillars_hv_secfpn_8xb6-160e_kitti-3d-car.py, inherited below):
 # - image: the full KITTI CAM2 frame (CaDDN/CMKD do not resize; ~375x1242 placed at scale 1 in a
 #   384x1248 canvas, top padded), random horizontal flip only (CaDDN), recorded in img_aug_matrix;
-# - image branch: ResNet-50 + FPN, the stride-8 level (CMKD: DeepLabV3-R50 layer3, stride 8),
-#   64 lifted channels; 120 LID depth bins over [2, 46.8] m + 1 out-of-range class (CMKD's code;
-#   the paper follows CaDDN's 80), focal depth loss (alpha 0.25, gamma 2, weight 1.0 as CMKD's
-#   PointPillars configs) on the projected KITTI velodyne points after the image augmentation;
-#   the BEV beyond 46.8 m stays empty, as CMKD's grid stops there;
+# - image backbone: CMKD's DeepLabV3-ResNet50 (torchvision, COCO-trained) read at its dilated
+#   layer3: output stride 8, 1024 channels ("r50-d8"); layer4 and the ASPP heads are not built.
+#   mmdet's ResNet dilates every block of layer3 by 2, torchvision keeps dilation 1 in the
+#   first block's 3x3 conv (same tensors, one conv's dilation differs). Weights:
+#     python -c "import torch, torchvision; m = torchvision.models.segmentation.\
+#       deeplabv3_resnet50(weights='COCO_WITH_VOC_LABELS_V1'); \
+#       torch.save(m.state_dict(), 'deeplabv3_resnet50_coco_torchvision.pth')"
+#     python tools/convert_deeplabv3_torchvision.py deeplabv3_resnet50_coco_torchvision.pth \
+#       checkpoints/deeplabv3_resnet50_coco_mmdet.pth --num-stages 3
+# - no image neck: the view transformer's 1x1 conv + BN + ReLU context branch is CaDDN's
+#   1024 -> 64 channel reduction; its depth head (3x3 conv 256, 1x1) reads layer3 too (CaDDN:
+#   DeepLabV3's ASPP head); 120 LID depth bins over [2, 46.8] m + 1 out-of-range class (CMKD's
+#   code; the paper follows CaDDN's 80), focal depth loss (alpha 0.25, gamma 2, weight 1.0 as
+#   CMKD's PointPillars configs) on the projected KITTI velodyne points after the image
+#   augmentation; the BEV beyond 46.8 m stays empty, as CMKD's grid stops there;
 # - frustum -> BEV: lift-splat onto the teacher's pillar grid, 0.16 m over [0, 69.12] x
 #   [-39.68, 39.68] (432 x 496), z [-3, 1] m in 10 voxels of 0.4 m (CaDDN's), flattened by
 #   Conv2DCollapse (640 -> 64 = the PointPillarsScatter channels);
+# - CMKD's "domain adaptation" neck: SCNetBEVNeck, 4 self-calibrated bottlenecks (CMKD's KITTI
+#   configs say 5 and build 4, an off-by-one) at the teacher's 64 channels (CMKD: 128 at its
+#   0.32 m grid, 188 x 140); its output is the distilled BEV level;
 # - BEV: the teacher's SECOND [3, 5, 5] / SECONDFPN (384 ch) / Anchor3DHead (car anchors,
 #   rotations 0 and pi/2), train_cfg and test_cfg, under VoxelNet's module names;
 # - schedule: CMKD stage 1 ("*_bev.yaml"): AdamW, one-cycle (pct_start 0.4, div 10, final div
@@ -28,6 +41,7 @@ num_z = 10
 final_size = (384, 1248)  # (H, W)
 lifted_channels = 64
 teacher_bev_channels = 64  # PointPillarsScatter
+deeplabv3_checkpoint = 'checkpoints/deeplabv3_resnet50_coco_mmdet.pth'
 class_names = ['Car']
 metainfo = dict(classes=class_names)
 data_root = 'data/kitti/'
@@ -42,18 +56,20 @@ model = dict(
         type='Det3DDataPreprocessor', mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_size_divisor=32),
     img_backbone=dict(
-        type='mmdet.ResNet', depth=50, num_stages=4, out_indices=(1, 2, 3), frozen_stages=-1,
-        norm_cfg=dict(type='BN', requires_grad=True), norm_eval=False, style='pytorch',
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')),
-    img_neck=dict(type='mmdet.FPN', in_channels=[512, 1024, 2048], out_channels=256,
-                  num_outs=3),
-    img_neck_out_index=0,  # stride 8
+        type='mmdet.ResNet', depth=50, num_stages=3, strides=(1, 2, 1), dilations=(1, 1, 2),
+        out_indices=(2, ), frozen_stages=-1, norm_cfg=dict(type='BN', requires_grad=True),
+        norm_eval=False, style='pytorch',
+        init_cfg=dict(type='Pretrained', checkpoint=deeplabv3_checkpoint)),
+    img_neck=None,
+    img_neck_out_index=0,  # layer3, stride 8
     img_view_transformer=dict(
-        type='LIDDepthViewTransformer', in_channels=256, out_channels=lifted_channels,
+        type='LIDDepthViewTransformer', in_channels=1024, out_channels=lifted_channels,
         grid_config=grid_config, downsample=8, mid_channels=256,
         loss_depth=dict(alpha=0.25, gamma=2.0, loss_weight=1.0)),
     bev_compressor=dict(type='Conv2DCollapse', in_channels=lifted_channels * num_z,
                         out_channels=teacher_bev_channels),
+    bev_neck=dict(type='SCNetBEVNeck', in_channels=teacher_bev_channels, num_blocks=4,
+                  pooling_r=4),
     # the teacher's BEV half, as its config states it
     backbone={{_base_.model.backbone}},
     neck={{_base_.model.neck}},
