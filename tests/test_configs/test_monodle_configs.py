@@ -169,6 +169,7 @@ def _gt_as_prediction(info, index):
 
 
 REGIME = '_1xb4-15min_synthetic-kitti-bench-mono3d.py'
+TEACHER = '_1xb4-45min_synthetic-kitti-bench-mono3d.py'
 
 
 def test_cpu_regime_pairs_the_student_alone_with_its_distillations():
@@ -184,7 +185,11 @@ def test_cpu_regime_pairs_the_student_alone_with_its_distillations():
     assert student.test_dataloader.dataset.data_root == 'data/synthetic-kitti-bench-test/'
     assert student.kitti_bench_world_seeds == dict(train=0, val=0, test=1000)
     teacher = Config.fromfile(osp.join(ROOT, 'configs', 'students',
-                                       'monodle-depth_dla34_dlaneck' + REGIME))
+                                       'monodle-depth_dla34_dlaneck' + TEACHER))
+    # the teacher: the student's model and data, on the depth image, 3x the student's schedule
+    assert teacher.train_cfg.max_iters == 900 and teacher.model == Config.fromfile(osp.join(
+        ROOT, 'configs', 'students', 'monodle-depth_dla34_dlaneck' + REGIME)).model
+    assert [s.end for s in teacher.param_scheduler] == [90, 900]
     enc = [t for t in teacher.train_dataloader.dataset.pipeline if t['type'] == 'DepthImageInput']
     load = [t for t in teacher.train_dataloader.dataset.pipeline
             if t['type'] == 'LoadKittiDepthImage']
@@ -193,7 +198,8 @@ def test_cpu_regime_pairs_the_student_alone_with_its_distillations():
         kd = Config.fromfile(osp.join(ROOT, 'configs', method,
                                       f'{method}_monodle-dla34_monodle-depth-dla34' + REGIME))
         assert kd.model.teacher_ckpt.endswith(
-            'monodle-depth_dla34_dlaneck' + REGIME[:-3] + '/iter_300.pth')
+            'monodle-depth_dla34_dlaneck' + TEACHER[:-3] + '/iter_900.pth')
+        assert osp.basename(kd.model.teacher) == 'monodle-depth_dla34_dlaneck' + TEACHER
         assert kd.model.student.get('init_cfg') is None  # not from a pre-trained student
         assert kd.model.student.backbone == student.model.backbone
         assert kd.model.student.neck == student.model.neck
