@@ -35,7 +35,10 @@ def test_configs_exist():
                    and 'synthetic' not in n for n in names), method
     for method in ('monodistill_monodle', 'monommkd_monodle'):
         assert any(n.startswith(method) and 'synthetic' in n for n in names), method
-    assert len(TEACHERS) == 3
+    # the depth-image teachers: real scale, the 40-epoch generated data, and the CPU regime's
+    # 300-iteration (session 7) and 900-iteration (the one its distillations load) schedules
+    assert sorted(osp.basename(p).split('_')[-2] for p in TEACHERS) == [
+        '1xb16-140e', '1xb4-15min', '1xb4-40e', '1xb4-45min'], TEACHERS
 
 
 def _build(path):
