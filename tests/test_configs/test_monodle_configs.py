@@ -190,6 +190,12 @@ def test_cpu_regime_pairs_the_student_alone_with_its_distillations():
     assert teacher.train_cfg.max_iters == 900 and teacher.model == Config.fromfile(osp.join(
         ROOT, 'configs', 'students', 'monodle-depth_dla34_dlaneck' + REGIME)).model
     assert [s.end for s in teacher.param_scheduler] == [90, 900]
+    # the student alone on the teacher's schedule (the 900-iteration measurement)
+    long_student = Config.fromfile(osp.join(ROOT, 'configs', 'students',
+                                            'monodle_dla34_dlaneck' + TEACHER))
+    assert long_student.model == student.model
+    assert (long_student.train_cfg, long_student.param_scheduler, long_student.optim_wrapper) == \
+        (teacher.train_cfg, teacher.param_scheduler, teacher.optim_wrapper)
     enc = [t for t in teacher.train_dataloader.dataset.pipeline if t['type'] == 'DepthImageInput']
     load = [t for t in teacher.train_dataloader.dataset.pipeline
             if t['type'] == 'LoadKittiDepthImage']
