@@ -49,8 +49,8 @@ from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
-from distillbev.benchmarking.kd_suites import (DATASET_OPTIONS, DATASETS, KITTI_METHODS,
-                                               NUS_METHODS, Dataset)
+from distillbev.benchmarking.kd_suites import (DATASETS, KITTI_METHODS, NUS_METHODS, Dataset,
+                                               resolve_args)
 from distillbev.evaluation.kd_summary import summarize_runs, summary_markdown
 from distillbev.utils.cfg_overrides import scale_options
 from distillbev.utils.progress import run_stage, stage_name
@@ -242,23 +242,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--export-students', action='store_true',
                    help='evaluate each distilled student as deployed: exported to a plain '
                    'student checkpoint and tested with the baseline config')
-    args = p.parse_args(argv)
-    ds = DATASETS[args.dataset]
-    for opt, defaults in DATASET_OPTIONS.items():
-        if args.dataset in defaults:
-            if getattr(args, opt) is None:
-                setattr(args, opt, defaults[args.dataset])
-        elif getattr(args, opt) is not None:
-            p.error(f'--{opt.replace("_", "-")} is not supported for --dataset {args.dataset} '
-                    f'(an option of --dataset {" / ".join(defaults)})')
-    args.methods = args.methods or list(ds.default_methods)
-    unknown = [m for m in args.methods if m not in ds.methods]
-    if unknown:
-        p.error(f'--methods {" ".join(unknown)}: not a method of --dataset {args.dataset}; '
-                f'valid: {", ".join(ds.methods)}')
-    args.work_dir = args.work_dir or osp.join(REPO, 'work_dirs', ds.out_name)
-    args.out = args.out or osp.join(REPO, 'docs', ds.out_name)
-    return args
+    return resolve_args(p.parse_args(argv), p.error, REPO)
 
 
 def main(argv=None) -> None:

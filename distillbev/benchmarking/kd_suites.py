@@ -1,6 +1,8 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """The KD benchmarks of ``tools/kd_benchmark.py``: per ``--dataset``, the data, teacher, methods
 (config and table label) and headline metrics; the options that belong to one dataset only."""
+import os.path as osp
+from argparse import Namespace
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
@@ -94,3 +96,28 @@ DATASET_OPTIONS = dict(
     test_frames=dict(kitti=120), val_fraction=dict(nus=0.25, kitti=0.2),
     pretrain_iters=dict(nus=None), teacher_epochs=dict(nus=None), image_size=dict(nus=None),
     teacher_iters=dict(kitti=None))
+
+
+def resolve_args(args: Namespace, error: Callable[[str], None], repo: str) -> Namespace:
+    """``tools/kd_benchmark.py``'s parsed arguments completed for ``args.dataset``.
+
+    Fills the dataset's defaults of ``DATASET_OPTIONS``, the default methods, work dir
+    (``<repo>/work_dirs/<out_name>``) and table path (``<repo>/docs/<out_name>``); ``error``
+    (``ArgumentParser.error``) refuses an option of the other dataset and an unknown method.
+    """
+    ds = DATASETS[args.dataset]
+    for opt, defaults in DATASET_OPTIONS.items():
+        if args.dataset in defaults:
+            if getattr(args, opt) is None:
+                setattr(args, opt, defaults[args.dataset])
+        elif getattr(args, opt) is not None:
+            error(f'--{opt.replace("_", "-")} is not supported for --dataset {args.dataset} '
+                  f'(an option of --dataset {" / ".join(defaults)})')
+    args.methods = args.methods or list(ds.default_methods)
+    unknown = [m for m in args.methods if m not in ds.methods]
+    if unknown:
+        error(f'--methods {" ".join(unknown)}: not a method of --dataset {args.dataset}; '
+              f'valid: {", ".join(ds.methods)}')
+    args.work_dir = args.work_dir or osp.join(repo, 'work_dirs', ds.out_name)
+    args.out = args.out or osp.join(repo, 'docs', ds.out_name)
+    return args
