@@ -14,6 +14,10 @@ Usage::
         [--modules img_bev_encoder_backbone img_view_transformer] [--interval 45]
         [--work-dir work_dirs/kd_diagnose] [--out docs/kd_diagnosis] [--eval-val]
         [--cfg-options key=value ...]
+
+    # the monocular KITTI benchmark: MonoDLE's backbone and neck, KittiMetric on its val split
+    python tools/kd_diagnose.py configs/monommkd/monommkd_...kitti-bench-mono3d.py \
+        --dataset kitti --eval-val
 """
 import argparse
 import json
@@ -25,20 +29,25 @@ from typing import List
 
 from mmengine.config import Config
 
+from distillbev.benchmarking.kd_suites import DATASETS
 from distillbev.evaluation.kd_probe_summary import load_probe, probe_markdown
 from distillbev.utils.work_dir import last_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
-BENCH_BASE = 'configs/_base_/datasets/synthetic-nus-bench-3d.py'
+# the student modules probed when --modules is not given
+DEFAULT_MODULES = dict(nus=['img_backbone', 'img_view_transformer', 'img_bev_encoder_backbone'],
+                       kitti=['backbone', 'neck'])
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description='Per-term KD loss and gradient probe')
     p.add_argument('configs', nargs='+', help='training configs (distillers or students)')
-    p.add_argument('--modules', nargs='+',
-                   default=['img_backbone', 'img_view_transformer', 'img_bev_encoder_backbone'],
-                   help='student modules whose incoming gradient norms are probed')
+    p.add_argument('--dataset', choices=sorted(DATASETS), default='nus',
+                   help='the benchmark whose val split --eval-val uses (and default modules)')
+    p.add_argument('--modules', nargs='+', default=None,
+                   help='student modules whose incoming gradient norms are probed (default: '
+                   + '; '.join(f'{k}: {" ".join(v)}' for k, v in DEFAULT_MODULES.items()) + ')')
     p.add_argument('--interval', type=int, default=45, help='probe every N iterations')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'kd_diagnose'))
@@ -47,7 +56,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--eval-val', action='store_true',
                    help='also evaluate on the benchmark\'s val split (the tuning split)')
     p.add_argument('--cfg-options', nargs='*', default=[], help='key=value overrides')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.modules is None:
+        args.modules = DEFAULT_MODULES[args.dataset]
+    return args
 
 
 def _run(cmd: List[str], log_file: str) -> None:
@@ -58,6 +70,30 @@ def _run(cmd: List[str], log_file: str) -> None:
     if proc.returncode != 0:
         raise SystemExit(f'[kd_diagnose] failed ({proc.returncode}), see {log_file}:\n' +
                          open(log_file).read()[-3000:])
+
+
+def val_options(dataset: str) -> List[str]:
+    """``--cfg-options`` that point a config's test split at its benchmark's val split."""
+    ds = DATASETS[dataset]
+    root = Config.fromfile(osp.join(REPO, ds.data_cfg))[ds.keys + 'data_root']
+    opts = [f'test_dataloader.dataset.data_root={root}',
+            f'test_dataloader.dataset.ann_file={ds.name}_infos_val.pkl',
+            f'test_evaluator.ann_file={root}{ds.name}_infos_val.pkl']
+    if dataset == 'nus':  # KittiMetric has no data_root
+        opts.append(f'test_evaluator.data_root={root}')
+    return opts
+
+
+def val_summary(metrics: dict, dataset: str) -> str:
+    """The headline metrics of the stock metric's flat dict, as one line."""
+    if dataset == 'nus':
+        found = {k.rsplit('/', 1)[-1]: v for k, v in metrics.items()
+                 if k.endswith('/mAP') or k.endswith('/NDS')}
+        return ', '.join(f'{k} {v:.3f}' for k, v in found.items())
+    ds = DATASETS[dataset]
+    classes = Config.fromfile(osp.join(REPO, ds.classes[0]))[ds.classes[1]]
+    found = ds.run_metrics(metrics, classes)
+    return ', '.join(f'{ds.titles.get(k, k)} {found[k]:.2f}' for k in ds.metrics)
 
 
 def diagnose(cfg_path: str, args) -> str:
@@ -87,18 +123,11 @@ def diagnose(cfg_path: str, args) -> str:
     if args.eval_val:
         out = osp.join(wd, 'metrics_val.json')
         if not osp.exists(out):
-            root = Config.fromfile(osp.join(REPO, BENCH_BASE)).bench_data_root
             _run([sys.executable, osp.join(TOOLS, 'test.py'), info['config'],
                   info['checkpoint'], '--work-dir', osp.join(wd, 'test_val'), '--out-metrics',
-                  out, '--cfg-options', f'test_dataloader.dataset.data_root={root}',
-                  'test_dataloader.dataset.ann_file=nuscenes_infos_val.pkl',
-                  f'test_evaluator.data_root={root}',
-                  f'test_evaluator.ann_file={root}nuscenes_infos_val.pkl'],
+                  out, '--cfg-options'] + val_options(args.dataset),
                  osp.join(wd, 'test_val.log'))
-        metrics = json.load(open(out))
-        found = {k.rsplit('/', 1)[-1]: v for k, v in metrics.items()
-                 if k.endswith('/mAP') or k.endswith('/NDS')}
-        section += 'Val split: ' + ', '.join(f'{k} {v:.3f}' for k, v in found.items()) + '\n\n'
+        section += 'Val split: ' + val_summary(json.load(open(out)), args.dataset) + '\n\n'
     records = load_probe(probe_file)
     for module in args.modules:
         section += probe_markdown(records, module) + '\n'
