@@ -5,13 +5,11 @@
 # weaker than the RGB student it is meant to teach (held-out Car 2D 10.8 vs 21.0 AP40, Car 3D
 # @0.5 1.75 vs 5.33; its car depth error no smaller than the student's, 2026-12-06). The teacher
 # is trained once and shared by every distillation run, so it need not fit a student's budget.
-_base_ = ['./monodle-depth_dla34_dlaneck_1xb4-15min_synthetic-kitti-bench-mono3d.py']
-
-lr = 1.25e-3  # the student's, as in the base
-max_iters = 900
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=90),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=0, end=max_iters, eta_min=lr * 1e-3),
+_base_ = [
+    './monodle-depth_dla34_dlaneck_1xb4-15min_synthetic-kitti-bench-mono3d.py',
+    '../_base_/schedules/synthetic-kitti-bench-mono3d-45min.py'
 ]
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-default_hooks = dict(checkpoint=dict(interval=300))
+
+param_scheduler = {{_base_.kitti_bench_45min_param_scheduler}}
+train_cfg = {{_base_.kitti_bench_45min_train_cfg}}
+default_hooks = dict(checkpoint={{_base_.kitti_bench_45min_checkpoint}})

@@ -5,13 +5,11 @@
 # bench-mono3d.py. Between 300 and 900 iterations that teacher went from 0.2 to 16 Car 3D AP R40
 # moderate (IoU 0.7, held-out split, 2026-12-06): this config measures whether the student alone
 # makes the same step (issue 11's bar: >= 10).
-_base_ = ['./monodle_dla34_dlaneck_1xb4-15min_synthetic-kitti-bench-mono3d.py']
-
-lr = 1.25e-3  # the base's
-max_iters = 900
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=90),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=0, end=max_iters, eta_min=lr * 1e-3),
+_base_ = [
+    './monodle_dla34_dlaneck_1xb4-15min_synthetic-kitti-bench-mono3d.py',
+    '../_base_/schedules/synthetic-kitti-bench-mono3d-45min.py'
 ]
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-default_hooks = dict(checkpoint=dict(interval=300))
+
+param_scheduler = {{_base_.kitti_bench_45min_param_scheduler}}
+train_cfg = {{_base_.kitti_bench_45min_train_cfg}}
+default_hooks = dict(checkpoint={{_base_.kitti_bench_45min_checkpoint}})
