@@ -181,10 +181,10 @@ def test_kd_benchmark_kitti_mode_commands_checkpoint_and_table(tmp_path, monkeyp
     assert len(trains) == 5  # teacher, 2 methods x 2 seeds
     assert not any('pretrain' in a for c in calls for a in c)
     teacher_cfg = 'configs/students/monodle-depth_dla34_dlaneck_1xb4-45min_synthetic-kitti-bench-' \
-        'mono3d.py'  # the teacher's own 900-iteration schedule (3x the students')
+        'mono3d.py'  # the regime's 900-iteration schedule, the students' too
     assert trains[0][2] == str(REPO / teacher_cfg)
     assert 'train_cfg.max_iters=3' in _opts(trains[0]) and 'randomness.seed=0' in _opts(trains[0])
-    mono = '_1xb4-15min_synthetic-kitti-bench-mono3d.py'
+    mono = '_1xb4-45min_synthetic-kitti-bench-mono3d.py'
     expect = [('configs/students/monodle_dla34_dlaneck' + mono, 0),
               ('configs/monodistill/monodistill_monodle-dla34_monodle-depth-dla34' + mono, 0),
               ('configs/students/monodle_dla34_dlaneck' + mono, 1),
