@@ -20,7 +20,9 @@ configs and schedule. Stages (each skipped when its output exists, so a rerun re
 ``--dataset kitti`` is the KITTI part: the monocular regime of ``tools/kd_benchmark.py --dataset
 kitti`` for one seed (generated KITTI-layout frames and a held-out set, the MonoDLE depth-image
 teacher, the MonoDLE student alone and with MonoDistill and MonoMMKD, the stock ``KittiMetric``),
-in ``work_dirs/demo_kitti`` (docs/kitti_regime.md).
+in ``work_dirs/demo_kitti`` (docs/kitti_regime.md). ``--dataset kitti_bev`` is CMKD's KITTI form
+(``tools/kd_benchmark.py --dataset kitti_bev``: the PointPillars LiDAR teacher, the mono-BEV
+student alone and with CMKD) for one seed, in ``work_dirs/demo_kitti_bev``.
 
 Every command is printed, so each stage can be rerun by hand. ``--iters``, ``--pretrain-iters``,
 ``--teacher-epochs`` and ``--image-size`` train the same configs at another scale through
@@ -29,7 +31,8 @@ The three-seed comparison is ``tools/kd_benchmark.py`` (docs/kd_benchmark.md).
 
 Usage::
 
-    python tools/demo.py [--dataset nus|kitti] [--work-dir work_dirs/demo[_kitti]]
+    python tools/demo.py [--dataset nus|kitti|kitti_bev]
+        [--work-dir work_dirs/demo[_kitti|_kitti_bev]]
         [--methods baseline cmkd ...] [--seed 0] [--iters N] [--pretrain-iters N]
         [--teacher-epochs N] [--teacher-iters N] [--image-size H W]
         [-- <further tools/kd_benchmark.py arguments>]
@@ -53,7 +56,10 @@ def kd_benchmark():
 
 
 DEMO_METHODS = dict(nus=['baseline', 'cmkd', 'unidistill', 'distillbev_tuned'],
-                    kitti=['baseline', 'monodistill', 'monommkd'])
+                    kitti=['baseline', 'monodistill', 'monommkd'],
+                    kitti_bev=['baseline', 'cmkd'])
+# the default work dir of each dataset (also its --root: its data and checkpoints live there)
+DEMO_WORK_DIRS = dict(nus='demo', kitti='demo_kitti', kitti_bev='demo_kitti_bev')
 
 
 def benchmark_argv(argv: Optional[List[str]] = None) -> List[str]:
@@ -61,21 +67,22 @@ def benchmark_argv(argv: Optional[List[str]] = None) -> List[str]:
     p = argparse.ArgumentParser(description='distillbev demo (the KD benchmark at demo scale)')
     p.add_argument('--dataset', default='nus', choices=list(DEMO_METHODS),
                    help='nus: LiDAR -> multi-view camera (default); kitti: depth image -> '
-                   'monocular camera')
+                   'monocular camera; kitti_bev: LiDAR -> monocular camera in BEV (CMKD)')
     p.add_argument('--work-dir', help='its data/, checkpoints/ and every run go here; default: '
-                   'work_dirs/demo (nus), work_dirs/demo_kitti (kitti)')
+                   + ', '.join(f'work_dirs/{d} ({k})' for k, d in DEMO_WORK_DIRS.items()))
     p.add_argument('--methods', nargs='+', help='default: ' + '; '.join(
         f'{k}: {" ".join(v)}' for k, v in DEMO_METHODS.items()))
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--iters', type=int, help='iterations of every student run')
     p.add_argument('--pretrain-iters', type=int, help='iterations of the depth pre-training')
     p.add_argument('--teacher-epochs', type=int, help='nus: epochs of the teacher')
-    p.add_argument('--teacher-iters', type=int, help='kitti: iterations of the teacher')
+    p.add_argument('--teacher-iters', type=int,
+                   help='kitti, kitti_bev: iterations of the teacher')
     p.add_argument('--image-size', type=int, nargs=2, metavar=('H', 'W'),
                    help='network input size of the camera models')
     args, rest = p.parse_known_args(argv)
-    work = osp.abspath(args.work_dir or osp.join(
-        REPO, 'work_dirs', 'demo' if args.dataset == 'nus' else 'demo_kitti'))
+    work = osp.abspath(args.work_dir or osp.join(REPO, 'work_dirs',
+                                                 DEMO_WORK_DIRS[args.dataset]))
     argv = ['--dataset', args.dataset, '--root', work, '--work-dir', work, '--out',
             osp.join(work, 'results'), '--methods', *(args.methods or DEMO_METHODS[args.dataset]),
             '--seeds', str(args.seed), '--splits', 'test', '--export-students']

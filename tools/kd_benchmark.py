@@ -3,13 +3,16 @@
 
 ``--dataset nus`` (default): multi-view BEV students and a LiDAR teacher on generated
 nuScenes-layout data; ``--dataset kitti``: the monocular MonoDLE student and its depth-image
-teacher on generated KITTI-layout data. Stages (each skipped when its output exists, so an
-interrupted benchmark resumes where it stopped; a half-trained run resumes from its last
-checkpoint):
+teacher on generated KITTI-layout data; ``--dataset kitti_bev``: CMKD's KITTI form, the mono-BEV
+student (one camera lifted onto the teacher's pillar grid) and its PointPillars LiDAR teacher, on
+the frames of ``--dataset kitti`` (one generated set serves both). Stages (each skipped when its
+output exists, so an interrupted benchmark resumes where it stopped; a half-trained run resumes
+from its last checkpoint):
 
 1. data: the generated sets (``configs/_base_/datasets/synthetic-nus-bench-3d.py``,
-   ``.../synthetic-kitti-bench-mono3d.py``): train/val from one world seed, the held-out test
-   split from another, each converted by mmdet3d's stock converter;
+   ``.../synthetic-kitti-bench-mono3d.py``, inherited by ``.../synthetic-kitti-bench-3d.py``):
+   train/val from one world seed, the held-out test split from another, each converted by
+   mmdet3d's stock converter;
 2. nus only: depth pre-training of the students' image encoder (LiDAR depth only);
 3. the teacher, trained once, its last checkpoint copied where the distillation configs load it;
 4. every method (the student without KD first) for every seed, on the same schedule: trained
@@ -29,12 +32,15 @@ Usage::
         [--seeds 0 1 2] [--splits test val] [--work-dir work_dirs/kd_benchmark_kitti]
         [--out docs/kd_benchmark_kitti] [--frames 600] [--test-frames 120] [--iters N]
         [--teacher-iters N] [--export-students]
+    python tools/kd_benchmark.py --dataset kitti_bev [--methods baseline cmkd] [--seeds 0 1 2]
+        [--splits test val] [--work-dir work_dirs/kd_benchmark_kitti_bev]
+        [--out docs/kd_benchmark_kitti_bev] [--iters N] [--teacher-iters N] [--export-students]
 
 Relative paths in the configs (``data/``, ``checkpoints/``, ``work_dirs/``) are resolved in
 ``--root`` (the repository by default), where every command runs. ``--iters``/
 ``--pretrain-iters``/``--teacher-epochs``/``--teacher-iters``/``--image-size`` train the same
 configs at another scale through ``--cfg-options`` (``distillbev.utils.cfg_overrides``), as
-``tools/demo.py`` does; options of the other dataset are refused. With ``--export-students``
+``tools/demo.py`` does; options of another dataset are refused. With ``--export-students``
 every distilled student is exported to a plain student checkpoint (``tools/export_student.py``)
 and evaluated with the baseline's config.
 """
@@ -49,8 +55,8 @@ from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
-from distillbev.benchmarking.kd_suites import (DATASETS, KITTI_METHODS, NUS_METHODS, Dataset,
-                                               resolve_args)
+from distillbev.benchmarking.kd_suites import (DATASETS, KITTI_BEV_METHODS, KITTI_METHODS,
+                                               NUS_METHODS, Dataset, resolve_args)
 from distillbev.evaluation.kd_summary import summarize_runs, summary_markdown
 from distillbev.utils.cfg_overrides import scale_options
 from distillbev.utils.progress import run_stage, stage_name
@@ -211,19 +217,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description='KD-gain benchmark on the generated data')
     p.add_argument('--dataset', default='nus', choices=list(DATASETS))
     p.add_argument('--methods', nargs='+', help='default: the baseline and the paper rows; '
-                   'nus: ' + ', '.join(NUS_METHODS) + '; kitti: ' + ', '.join(KITTI_METHODS))
+                   'nus: ' + ', '.join(NUS_METHODS) + '; kitti: ' + ', '.join(KITTI_METHODS) +
+                   '; kitti_bev: ' + ', '.join(KITTI_BEV_METHODS))
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     p.add_argument('--splits', nargs='+', default=['test'], choices=['test', 'val'])
-    p.add_argument('--work-dir', help='default: work_dirs/kd_benchmark[_kitti]')
+    p.add_argument('--work-dir', help='default: work_dirs/kd_benchmark[_kitti|_kitti_bev]')
     p.add_argument('--root', default=REPO, help='where data/ and checkpoints/ are resolved')
     p.add_argument('--out', help='table path without extension (.md and .json are written); '
-                   'default: docs/kd_benchmark[_kitti]')
+                   'default: docs/kd_benchmark[_kitti|_kitti_bev]')
     p.add_argument('--scenes', type=int, help='nus: train+val scenes (40)')
-    p.add_argument('--val-fraction', type=float, help='nus: 0.25; kitti: 0.2')
+    p.add_argument('--val-fraction', type=float, help='nus: 0.25; kitti, kitti_bev: 0.2')
     p.add_argument('--test-scenes', type=int, help='nus: held-out test scenes (12)')
     p.add_argument('--samples', type=int, help='nus: keyframes per scene (6)')
-    p.add_argument('--frames', type=int, help='kitti: train+val frames (600)')
-    p.add_argument('--test-frames', type=int, help='kitti: held-out test frames (120)')
+    p.add_argument('--frames', type=int, help='kitti, kitti_bev: train+val frames (600)')
+    p.add_argument('--test-frames', type=int,
+                   help='kitti, kitti_bev: held-out test frames (120)')
     p.add_argument('--cfg-options', nargs='*', default=[],
                    help='key=value overrides of the pre-training and every student training '
                    '(tests: tiny schedules)')
@@ -236,7 +244,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "configs' schedule, rescaled with its warm-up)")
     p.add_argument('--pretrain-iters', type=int, help='nus: iterations of the depth pre-training')
     p.add_argument('--teacher-epochs', type=int, help='nus: epochs of the teacher')
-    p.add_argument('--teacher-iters', type=int, help='kitti: iterations of the teacher')
+    p.add_argument('--teacher-iters', type=int,
+                   help='kitti, kitti_bev: iterations of the teacher')
     p.add_argument('--image-size', type=int, nargs=2, metavar=('H', 'W'),
                    help='nus: network input size of every camera model (default: the configs\')')
     p.add_argument('--export-students', action='store_true',
@@ -328,7 +337,7 @@ def write_tables(runs: List[dict], args, ds: Dataset, start: float) -> None:
                                  metrics=ds.metrics)
         parts.append(f'### {split} split\n\n' + summary_markdown(
             summary, labels, metrics=ds.metrics, titles=ds.titles, digits=ds.digits))
-    title = '# KD benchmark results' + (' (KITTI, monocular)' if ds.name == 'kitti' else '')
+    title = '# KD benchmark results' + (f' ({ds.title})' if ds.title else '')
     regime = (' (set-up, regime and analysis: [student_regime.md](student_regime.md))'
               if ds.name == 'nuscenes' else '')
     head = (title + '\n\nWritten by `python tools/kd_benchmark.py ' + ' '.join(args.argv) +

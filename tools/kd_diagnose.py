@@ -37,7 +37,8 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
 # the student modules probed when --modules is not given
 DEFAULT_MODULES = dict(nus=['img_backbone', 'img_view_transformer', 'img_bev_encoder_backbone'],
-                       kitti=['backbone', 'neck'])
+                       kitti=['backbone', 'neck'],
+                       kitti_bev=['img_backbone', 'img_view_transformer', 'backbone'])
 
 
 def parse_args(argv=None) -> argparse.Namespace:

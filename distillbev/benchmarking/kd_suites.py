@@ -1,6 +1,6 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 """The KD benchmarks of ``tools/kd_benchmark.py``: per ``--dataset``, the data, teacher, methods
-(config and table label) and headline metrics; the options that belong to one dataset only."""
+(config and table label) and headline metrics; the options that belong to some datasets only."""
 import os.path as osp
 from argparse import Namespace
 from dataclasses import dataclass
@@ -40,7 +40,22 @@ KITTI_METHODS = {
                     'MonoDistill (paper setting)'),
     'monommkd': ('configs/monommkd/monommkd_monodle-dla34_monodle-depth-dla34' + MONO,
                  'MonoMMKD DualKL (paper setting)'),
+    # tuned row: DualKL x0.2 (its gradient into the shared backbone, docs/kd_diagnosis_kitti.md)
+    'monommkd_tuned': ('configs/monommkd/monommkd_monodle-dla34_monodle-depth-dla34_dualkl0.2'
+                       + MONO, 'MonoMMKD (tuned: DualKL x0.2)'),
 }
+# CMKD's KITTI form: the mono-BEV student lifted onto its PointPillars teacher's pillar grid, on
+# the monocular suite's generated frames; 1000 iterations for the students, 1500 for the teacher,
+# sized from measured step times (configs/_base_/schedules/synthetic-kitti-bench-3d-60min.py)
+BEV = '_synthetic-kitti-bench-3d-3class.py'
+KITTI_BEV_METHODS = {
+    'baseline': ('configs/students/cmkd-mono_r18_fpn_second_secfpn_1xb4-60min' + BEV,
+                 'CMKD mono-BEV R18 (no KD)'),
+    'cmkd': ('configs/cmkd/cmkd-kitti_cmkd-mono-r18_pointpillars-hv032_1xb4-60min' + BEV,
+             'CMKD (paper setting)'),
+}
+KITTI_NOTE = ('Stock KittiMetric, AP R40 in percent (moderate, strict IoU: 0.7 Car, 0.5 '
+              'Pedestrian/Cyclist); per-class columns: 3D AP.')
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,7 @@ class Dataset:
     titles: Optional[Dict[str, str]] = None
     digits: int = 3
     pretrain: Optional[Tuple[str, str]] = None  # (config, where the students load it)
+    title: Optional[str] = None  # the table title's qualifier ('KITTI, monocular')
 
 
 DATASETS = {
@@ -86,17 +102,33 @@ DATASETS = {
                  'work_dirs/monodle-depth_dla34_dlaneck' + MONO[:-3] + '/iter_900.pth'),
         teacher_label='Depth-image teacher (MonoDLE-DLA34 on LiDAR depth)',
         teacher_length='teacher_iters', methods=KITTI_METHODS,
-        default_methods=tuple(KITTI_METHODS), run_metrics=kitti_run_metrics,
+        default_methods=('baseline', 'monodistill', 'monommkd'), run_metrics=kitti_run_metrics,
         metrics=KITTI_METRICS, titles=KITTI_TITLES, digits=2, out_name='kd_benchmark_kitti',
-        metric_note='Stock KittiMetric, AP R40 in percent (moderate, strict IoU: 0.7 Car, 0.5 '
-        'Pedestrian/Cyclist); per-class columns: 3D AP.'),
+        metric_note=KITTI_NOTE, title='KITTI, monocular'),
+    # the frames of 'kitti' (its data_cfg inherits that suite's roots and world seeds): one
+    # generated set on disk serves both
+    'kitti_bev': Dataset(
+        name='kitti', data_cfg='configs/_base_/datasets/synthetic-kitti-bench-3d.py',
+        keys='kitti_bench_', classes=('configs/_base_/datasets/synthetic-kitti-bench-3d.py',
+                                      'kitti_bench_3d_class_names'),
+        teacher=('configs/pointpillars/pointpillars_hv032_secfpn_1xb4-cyclic-45min' + BEV,
+                 'work_dirs/pointpillars_hv032_secfpn_1xb4-cyclic-45min' + BEV[:-3] +
+                 '/iter_1500.pth'),
+        teacher_label='LiDAR teacher (PointPillars 0.32 m)', teacher_length='teacher_iters',
+        methods=KITTI_BEV_METHODS, default_methods=tuple(KITTI_BEV_METHODS),
+        run_metrics=kitti_run_metrics, metrics=KITTI_METRICS, titles=KITTI_TITLES, digits=2,
+        out_name='kd_benchmark_kitti_bev', metric_note=KITTI_NOTE,
+        title='KITTI, mono-BEV student, LiDAR teacher'),
 }
-# option -> its default per dataset; an option of the other dataset only is refused
+# option -> its default per dataset; an option of none of the datasets given is refused. The two
+# KITTI suites share one generated set, hence one set of data options.
+KITTI_SUITES = ('kitti', 'kitti_bev')
 DATASET_OPTIONS = dict(
-    scenes=dict(nus=40), test_scenes=dict(nus=12), samples=dict(nus=6), frames=dict(kitti=600),
-    test_frames=dict(kitti=120), val_fraction=dict(nus=0.25, kitti=0.2),
+    scenes=dict(nus=40), test_scenes=dict(nus=12), samples=dict(nus=6),
+    frames=dict.fromkeys(KITTI_SUITES, 600), test_frames=dict.fromkeys(KITTI_SUITES, 120),
+    val_fraction=dict(nus=0.25, **dict.fromkeys(KITTI_SUITES, 0.2)),
     pretrain_iters=dict(nus=None), teacher_epochs=dict(nus=None), image_size=dict(nus=None),
-    teacher_iters=dict(kitti=None))
+    teacher_iters=dict.fromkeys(KITTI_SUITES))
 
 
 def resolve_args(args: Namespace, error: Callable[[str], None], repo: str) -> Namespace:
@@ -104,7 +136,7 @@ def resolve_args(args: Namespace, error: Callable[[str], None], repo: str) -> Na
 
     Fills the dataset's defaults of ``DATASET_OPTIONS``, the default methods, work dir
     (``<repo>/work_dirs/<out_name>``) and table path (``<repo>/docs/<out_name>``); ``error``
-    (``ArgumentParser.error``) refuses an option of the other dataset and an unknown method.
+    (``ArgumentParser.error``) refuses an option of another dataset and an unknown method.
     """
     ds = DATASETS[args.dataset]
     for opt, defaults in DATASET_OPTIONS.items():

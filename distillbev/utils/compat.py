@@ -7,9 +7,9 @@ result that the stock code produces. Behaviour changes are opt-in by name in a c
 (e.g. ``type='CenterHeadWithPrior'`` for CenterPoint's heatmap prior).
 
 - ``torch_safe_globals``: adds the classes mmengine pickles (``HistoryBuffer``, numpy arrays and
-  scalars) to torch's safe-unpickler allow-list. Automatic because torch >= 2.6 loads with
-  ``weights_only=True``: without it no Runner checkpoint loads (``load_from``, ``--resume``,
-  ``tools/test.py``).
+  scalars, a ``OneCycleLR`` scheduler's annealing function) to torch's safe-unpickler
+  allow-list. Automatic because torch >= 2.6 loads with ``weights_only=True``: without it no
+  Runner checkpoint loads (``load_from``, ``--resume``, ``tools/test.py``).
 - ``mmengine_atomic_save``: mmengine's ``save_checkpoint`` writes to a temporary file and renames
   it. Automatic because a crash or a full disk while saving would truncate the checkpoint being
   replaced.

@@ -88,3 +88,26 @@ def test_getattr_is_restricted_to_history_buffer_methods(tmp_path):
     torch.save({'x': _GetattrEscape()}, path)
     with pytest.raises(pickle.UnpicklingError, match='only the statistics methods'):
         torch.load(path)
+
+
+def test_one_cycle_scheduler_state_loads_and_other_attributes_are_refused(tmp_path):
+    """A OneCycleLR scheduler's state holds its annealing function, pickled as
+    getattr(OneCycleParamScheduler, '_annealing_cos'); nothing else of that class loads."""
+    from mmengine.optim.scheduler import OneCycleLR
+    from mmengine.optim.scheduler.param_scheduler import OneCycleParamScheduler
+
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=2e-3)
+    scheduler = OneCycleLR(optimizer, eta_max=2e-3, begin=0, end=10, by_epoch=False)
+    path = tmp_path / 'iter_1.pth'
+    torch.save(dict(param_schedulers=[scheduler.state_dict()]), path)
+    loaded = torch.load(path)['param_schedulers'][0]
+    assert loaded['anneal_func'] is OneCycleParamScheduler._annealing_cos
+    assert loaded['total_steps'] == 10
+
+    class _SchedulerEscape:
+        def __reduce__(self):
+            return (getattr, (OneCycleParamScheduler, '__init__'))
+
+    torch.save({'x': _SchedulerEscape()}, tmp_path / 'escape.pth')
+    with pytest.raises(pickle.UnpicklingError, match='annealing functions'):
+        torch.load(tmp_path / 'escape.pth')

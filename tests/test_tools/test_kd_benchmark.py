@@ -5,7 +5,8 @@ each, 32x88 images through --image-size), the distilled student exported and eva
 plain student config, the stock metric, the table with paired gains; then a rerun after an
 interrupted run (its record lost): only that run's evaluation is redone, nothing is trained
 again. The KITTI mode (``--dataset kitti``) and the argument checks run with a fake subprocess
-runner: the commands each stage issues, the teacher checkpoint's copy, the tables."""
+runner: the commands each stage issues, the teacher checkpoint's copy, the tables; so does the
+CMKD KITTI mode (``--dataset kitti_bev``), on the KITTI mode's generated data."""
 import importlib.util
 import json
 import os
@@ -103,7 +104,9 @@ KITTI_CAR_3D = {('teacher', 0, 'test'): 40.0, ('teacher', 0, 'val'): 42.0,
                 ('baseline', 0, 'test'): 10.0, ('baseline', 1, 'test'): 20.0,
                 ('monodistill', 0, 'test'): 12.5, ('monodistill', 1, 'test'): 19.0,
                 ('baseline', 0, 'val'): 11.0, ('baseline', 1, 'val'): 21.0,
-                ('monodistill', 0, 'val'): 11.5, ('monodistill', 1, 'val'): 22.0}
+                ('monodistill', 0, 'val'): 11.5, ('monodistill', 1, 'val'): 22.0,
+                ('cmkd', 0, 'test'): 13.0, ('cmkd', 1, 'test'): 24.0,
+                ('cmkd', 0, 'val'): 10.0, ('cmkd', 1, 'val'): 23.0}
 
 
 def _fake_run(calls):
@@ -271,6 +274,124 @@ def test_kd_benchmark_dataset_defaults_and_refused_options(capsys):
              '--image-size is not supported for --dataset kitti'),
             (['--dataset', 'kitti', '--pretrain-iters', '2'], '--pretrain-iters is not supported'),
             (['--frames', '4'], '--frames is not supported for --dataset nus')):
+        with pytest.raises(SystemExit) as exc:
+            bench.parse_args(argv)
+        assert exc.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+def test_kd_benchmark_kitti_bev_mode_shares_the_data_trains_the_lidar_teacher_first(
+        tmp_path, monkeypatch):
+    bench = _tool()
+    calls = []
+    monkeypatch.setattr(bench, 'run', _fake_run(calls))
+    ds = bench.DATASETS['kitti_bev']
+    # one generated set for both KITTI suites: the same roots and world seeds
+    settings = bench.bench_settings(ds)
+    kitti = bench.bench_settings(bench.DATASETS['kitti'])
+    assert {k: settings[k] for k in ('seeds', 'data_root', 'test_root')} == \
+        {k: kitti[k] for k in ('seeds', 'data_root', 'test_root')}
+    assert settings['classes'] == ['Pedestrian', 'Cyclist', 'Car']
+    out = tmp_path / 'table'
+    argv = ['--dataset', 'kitti_bev', '--root', str(tmp_path), '--work-dir',
+            str(tmp_path / 'work'), '--out', str(out), '--frames', '4', '--test-frames', '1',
+            '--seeds', '0', '1', '--splits', 'test', 'val', '--iters', '2', '--teacher-iters',
+            '3', '--export-students']
+    # the KITTI mode's data are there already (as its benchmark leaves them): not regenerated
+    bench.make_data(bench.parse_args(['--dataset', 'kitti', '--root', str(tmp_path), '--work-dir',
+                                      str(tmp_path / 'work_kitti'), '--frames', '4',
+                                      '--test-frames', '1', '--splits', 'test']),
+                    bench.DATASETS['kitti'], kitti, 0.0)
+    assert [osp.basename(c[1]) for c in calls] == ['create_synthetic.py', 'create_data.py'] * 2
+    calls.clear()
+    bench.main(argv)
+    tools = [osp.basename(c[1]) for c in calls]
+    assert 'create_synthetic.py' not in tools and 'create_data.py' not in tools
+    trains = [c for c in calls if osp.basename(c[1]) == 'train.py']
+    assert len(trains) == 5  # the teacher, then 2 methods x 2 seeds
+    bev = '_synthetic-kitti-bench-3d-3class.py'
+    teacher_cfg = 'configs/pointpillars/pointpillars_hv032_secfpn_1xb4-cyclic-45min' + bev
+    assert trains[0][2] == str(REPO / teacher_cfg)
+    # --teacher-iters: the teacher's iteration one-cycle (4 phases) fitted to 3 iterations
+    assert {'train_cfg.max_iters=3', 'train_cfg.val_interval=3', 'param_scheduler.1.end=3',
+            'param_scheduler.3.end=3', 'randomness.seed=0'} <= set(_opts(trains[0]))
+    expect = [('configs/students/cmkd-mono_r18_fpn_second_secfpn_1xb4-60min' + bev, 0),
+              ('configs/cmkd/cmkd-kitti_cmkd-mono-r18_pointpillars-hv032_1xb4-60min' + bev, 0),
+              ('configs/students/cmkd-mono_r18_fpn_second_secfpn_1xb4-60min' + bev, 1),
+              ('configs/cmkd/cmkd-kitti_cmkd-mono-r18_pointpillars-hv032_1xb4-60min' + bev, 1)]
+    for cmd, (cfg, seed) in zip(trains[1:], expect):
+        assert cmd[2] == str(REPO / cfg)
+        assert f'randomness.seed={seed}' in _opts(cmd)
+        # --iters: the students' one-cycle (and its momentum phases) fitted to 2 iterations
+        assert {'train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'param_scheduler.0.end=2',
+                'param_scheduler.2.end=2'} <= set(_opts(cmd))
+    # the teacher's last checkpoint, where the CMKD config loads it (under --root), and the
+    # CMKD config's teacher is the one trained here
+    cmkd = Config.fromfile(str(REPO / bench.KITTI_BEV_METHODS['cmkd'][0]),
+                           import_custom_modules=False)
+    assert cmkd.model.teacher_ckpt == ds.teacher[1]
+    assert osp.realpath(cmkd.model.teacher) == str(REPO / teacher_cfg)
+    copied = tmp_path / ds.teacher[1]
+    assert copied.read_text() == f'weights of {tmp_path / "work" / "teacher"}'
+    # evaluation: the held-out split as configured, the tuning split through overrides
+    tests = [c for c in calls if osp.basename(c[1]) == 'test.py']
+    assert len(tests) == 2 + 4 * 2
+    assert tests[0][2] == str(REPO / teacher_cfg)
+    val_opts = ['test_dataloader.dataset.data_root=data/synthetic-kitti-bench/',
+                'test_dataloader.dataset.ann_file=kitti_infos_val.pkl',
+                'test_evaluator.ann_file=data/synthetic-kitti-bench/kitti_infos_val.pkl']
+    for cmd in tests:
+        split = Path(cmd[cmd.index('--work-dir') + 1]).name
+        assert _opts(cmd) == (val_opts if split == 'test_val' else [])
+    # the distilled student: exported, evaluated with the student-alone config
+    distilled = [c for c in tests if '/cmkd/' in c[3]]
+    assert len(distilled) == 4 and all(
+        c[2] == str(REPO / expect[0][0]) and c[3].endswith('student_exported.pth')
+        for c in distilled)
+    assert tools.count('export_student.py') == 2
+
+    runs = json.loads(out.with_suffix('.json').read_text())['runs']
+    assert len(runs) == 2 + 2 * 2 * 2
+    by = {(r['method'], r['seed'], r['split']): r for r in runs}
+    assert by[('cmkd', 1, 'test')]['car_3d_mod'] == 24.0
+    assert by[('teacher', 0, 'val')]['config'] == teacher_cfg
+    assert by[('baseline', 1, 'val')]['per_class'] == dict(Pedestrian=1.0, Cyclist=2.0,
+                                                           Car=21.0)
+    md = out.with_suffix('.md').read_text()
+    assert md.startswith('# KD benchmark results (KITTI, mono-BEV student, LiDAR teacher)')
+    assert 'KittiMetric' in md and 'R40' in md
+    test_md, val_md = md.split('### test split')[1].split('### val split')
+    # test: +3.0 (seed 0), +4.0 (seed 1) -> +3.50 (+3.00); val: -1.0, +2.0 -> +0.50 (-1.00)
+    assert '| CMKD (paper setting) | 0,1 | 18.50 ± 7.78 |' in test_md
+    assert '+3.50 (+3.00)' in test_md and '+0.50 (-1.00)' in val_md
+    assert '| CMKD mono-BEV R18 (no KD) | 0,1 | 15.00 ± 7.07 |' in test_md
+    assert '| LiDAR teacher (PointPillars 0.32 m) | 0 | 40.00 ± 0.00 |' in test_md
+
+    # a rerun finds every stage done
+    calls.clear()
+    bench.main(argv)
+    assert calls == []
+
+
+def test_kd_benchmark_kitti_bev_defaults_and_refused_options(capsys):
+    bench = _tool()
+    args = bench.parse_args(['--dataset', 'kitti_bev'])
+    assert args.methods == ['baseline', 'cmkd']
+    # the KITTI mode's data options: one generated set serves both
+    kitti = bench.parse_args(['--dataset', 'kitti'])
+    assert (args.frames, args.test_frames, args.val_fraction) == (
+        kitti.frames, kitti.test_frames, kitti.val_fraction) == (600, 120, 0.2)
+    assert args.work_dir == osp.join(bench.REPO, 'work_dirs', 'kd_benchmark_kitti_bev')
+    assert args.out == osp.join(bench.REPO, 'docs', 'kd_benchmark_kitti_bev')
+    assert args.teacher_iters is None and args.teacher_epochs is None
+    assert bench.parse_args(['--dataset', 'kitti_bev', '--teacher-iters', '5']).teacher_iters == 5
+    for argv, message in (
+            (['--dataset', 'kitti_bev', '--methods', 'baseline', 'monodistill'],
+             '--methods monodistill: not a method of --dataset kitti_bev; valid: baseline, cmkd'),
+            (['--dataset', 'kitti_bev', '--teacher-epochs', '2'],
+             '--teacher-epochs is not supported for --dataset kitti_bev'),
+            (['--dataset', 'kitti_bev', '--image-size', '32', '88'],
+             '--image-size is not supported for --dataset kitti_bev')):
         with pytest.raises(SystemExit) as exc:
             bench.parse_args(argv)
         assert exc.value.code == 2

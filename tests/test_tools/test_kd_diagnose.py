@@ -22,6 +22,9 @@ def test_default_modules_are_the_students_shared_layers_per_dataset():
     assert tool.parse_args(['a.py']).modules == [
         'img_backbone', 'img_view_transformer', 'img_bev_encoder_backbone']
     assert tool.parse_args(['a.py', '--dataset', 'kitti']).modules == ['backbone', 'neck']
+    # the CMKD mono-BEV student: its image branch and the BEV backbone it shares with the teacher
+    assert tool.parse_args(['a.py', '--dataset', 'kitti_bev']).modules == [
+        'img_backbone', 'img_view_transformer', 'backbone']
     assert tool.parse_args(['a.py', '--dataset', 'kitti', '--modules', 'neck']).modules == [
         'neck']
     with pytest.raises(SystemExit):
