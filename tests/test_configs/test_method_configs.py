@@ -6,6 +6,7 @@ gradients into the student."""
 import fnmatch
 import glob
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
@@ -55,8 +56,10 @@ def test_each_method_has_nuscenes_and_synthetic_configs():
      'monommkd', '_monodle-dla34_', 2)])
 def test_a_method_states_its_losses_once(method, keys, prefix, which, least):
     """Every config of a method (nuScenes, generated data, benchmark, tuned) resolves to the
-    losses of ``configs/_base_/kd/<method>.py``; tuned rows differ only by distill_weight.
-    ``which``: an fnmatch pattern of the student / teacher part of the config names."""
+    losses of ``configs/_base_/kd/<method>.py``; tuned rows differ only by distill_weight or, in
+    a config named for it (``_<loss>0.2_``, e.g. ``_dualkl0.2_``), by that one term's
+    loss_weight. ``which``: an fnmatch pattern of the student / teacher part of the config
+    names."""
     base = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'kd', f'{method}.py'))
     paths = [c for c in KD_CONFIGS if f'/{method}/' in c
              and fnmatch.fnmatch(osp.basename(c), f'*{which}*')]
@@ -64,7 +67,22 @@ def test_a_method_states_its_losses_once(method, keys, prefix, which, least):
     for path in paths:
         model = Config.fromfile(path).model
         for key in keys:
-            assert model[key] == base[f'{prefix}_{key}'], (path, key)
+            expect = base[f'{prefix}_{key}']
+            if key == 'distill_losses':
+                expect = _with_named_term_weight(expect, osp.basename(path))
+            assert model[key] == expect, (path, key)
+
+
+def _with_named_term_weight(losses, name: str):
+    """The base losses with the one term a tuned config's name scales (``..._dualkl0.2_...``
+    sets ``loss_dualkl.loss_weight=0.2``); unchanged for any other name."""
+    losses = Config(dict(losses=losses)).losses  # a copy
+    for term, cfg in losses.items():
+        tag = term[len('loss_'):].replace('_', '')
+        found = re.search(rf'_{tag}(\d+(?:\.\d+)?)_', name)
+        if found:
+            cfg['loss_weight'] = float(found.group(1))
+    return losses
 
 
 def temporal_inputs(sample, imgs, num_prev: int) -> dict:
