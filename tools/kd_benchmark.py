@@ -2,12 +2,10 @@
 """KD-gain benchmark: does a LiDAR teacher make the camera student detect better?
 
 ``--dataset nus`` (default): multi-view BEV students and a LiDAR teacher on generated
-nuScenes-layout data; ``--dataset kitti``: the monocular MonoDLE student and its depth-image
-teacher on generated KITTI-layout data; ``--dataset kitti_bev``: CMKD's KITTI form, the mono-BEV
-student (one camera lifted onto the teacher's pillar grid) and its PointPillars LiDAR teacher, on
-the frames of ``--dataset kitti`` (one generated set serves both). Stages (each skipped when its
-output exists, so an interrupted benchmark resumes where it stopped; a half-trained run resumes
-from its last checkpoint):
+nuScenes-layout data; ``kitti``: the monocular MonoDLE student and its depth-image teacher on
+generated KITTI-layout data; ``kitti_bev``: CMKD's mono-BEV student and its PointPillars teacher on
+the same frames. Stages (each skipped when its output exists: an interrupted benchmark resumes,
+a half-trained run from its last checkpoint):
 
 1. data: the generated sets (``configs/_base_/datasets/synthetic-nus-bench-3d.py``,
    ``.../synthetic-kitti-bench-mono3d.py``, inherited by ``.../synthetic-kitti-bench-3d.py``):
@@ -28,13 +26,9 @@ Usage::
         [--splits test] [--work-dir work_dirs/kd_benchmark] [--out docs/kd_benchmark]
         [--iters N] [--pretrain-iters N] [--teacher-epochs N] [--image-size H W]
         [--export-students]
-    python tools/kd_benchmark.py --dataset kitti [--methods baseline monodistill monommkd]
-        [--seeds 0 1 2] [--splits test val] [--work-dir work_dirs/kd_benchmark_kitti]
-        [--out docs/kd_benchmark_kitti] [--frames 600] [--test-frames 120] [--iters N]
-        [--teacher-iters N] [--export-students]
-    python tools/kd_benchmark.py --dataset kitti_bev [--methods baseline cmkd] [--seeds 0 1 2]
-        [--splits test val] [--work-dir work_dirs/kd_benchmark_kitti_bev]
-        [--out docs/kd_benchmark_kitti_bev] [--iters N] [--teacher-iters N] [--export-students]
+    python tools/kd_benchmark.py --dataset {kitti,kitti_bev} [--methods ...] [--seeds 0 1 2]
+        [--splits test val] [--frames 600] [--test-frames 120] [--iters N] [--teacher-iters N]
+        (work dir and table: work_dirs/ and docs/kd_benchmark_kitti[_bev])
 
 Relative paths in the configs (``data/``, ``checkpoints/``, ``work_dirs/``) are resolved in
 ``--root`` (the repository by default), where every command runs. ``--iters``/
@@ -223,15 +217,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--splits', nargs='+', default=['test'], choices=['test', 'val'])
     p.add_argument('--work-dir', help='default: work_dirs/kd_benchmark[_kitti|_kitti_bev]')
     p.add_argument('--root', default=REPO, help='where data/ and checkpoints/ are resolved')
-    p.add_argument('--out', help='table path without extension (.md and .json are written); '
-                   'default: docs/kd_benchmark[_kitti|_kitti_bev]')
+    p.add_argument('--out', help='table path without .md/.json; default: docs/kd_benchmark[_*]')
     p.add_argument('--scenes', type=int, help='nus: train+val scenes (40)')
     p.add_argument('--val-fraction', type=float, help='nus: 0.25; kitti, kitti_bev: 0.2')
     p.add_argument('--test-scenes', type=int, help='nus: held-out test scenes (12)')
     p.add_argument('--samples', type=int, help='nus: keyframes per scene (6)')
     p.add_argument('--frames', type=int, help='kitti, kitti_bev: train+val frames (600)')
-    p.add_argument('--test-frames', type=int,
-                   help='kitti, kitti_bev: held-out test frames (120)')
+    p.add_argument('--test-frames', type=int, help='kitti*: held-out test frames (120)')
     p.add_argument('--cfg-options', nargs='*', default=[],
                    help='key=value overrides of the pre-training and every student training '
                    '(tests: tiny schedules)')
@@ -244,8 +236,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "configs' schedule, rescaled with its warm-up)")
     p.add_argument('--pretrain-iters', type=int, help='nus: iterations of the depth pre-training')
     p.add_argument('--teacher-epochs', type=int, help='nus: epochs of the teacher')
-    p.add_argument('--teacher-iters', type=int,
-                   help='kitti, kitti_bev: iterations of the teacher')
+    p.add_argument('--teacher-iters', type=int, help='kitti*: iterations of the teacher')
     p.add_argument('--image-size', type=int, nargs=2, metavar=('H', 'W'),
                    help='nus: network input size of every camera model (default: the configs\')')
     p.add_argument('--export-students', action='store_true',
