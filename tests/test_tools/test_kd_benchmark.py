@@ -20,6 +20,10 @@ from distillbev.evaluation.kd_summary import KITTI_METRIC_PREFIX, summarize_runs
 from helpers.runs import run_tool
 
 REPO = Path(__file__).parents[2]
+# the overrides that evaluate a KITTI suite's model on the tuning (val) split
+KITTI_VAL_OPTS = ['test_dataloader.dataset.data_root=data/synthetic-kitti-bench/',
+                  'test_dataloader.dataset.ann_file=kitti_infos_val.pkl',
+                  'test_evaluator.ann_file=data/synthetic-kitti-bench/kitti_infos_val.pkl']
 
 
 def _tool():
@@ -209,12 +213,9 @@ def test_kd_benchmark_kitti_mode_commands_checkpoint_and_table(tmp_path, monkeyp
     # evaluation: the config's held-out split for test, the tuning split through overrides
     tests = [c for c in calls if osp.basename(c[1]) == 'test.py']
     assert len(tests) == 2 + 4 * 2
-    val_opts = ['test_dataloader.dataset.data_root=data/synthetic-kitti-bench/',
-                'test_dataloader.dataset.ann_file=kitti_infos_val.pkl',
-                'test_evaluator.ann_file=data/synthetic-kitti-bench/kitti_infos_val.pkl']
     for cmd in tests:
         split = Path(cmd[cmd.index('--work-dir') + 1]).name
-        assert _opts(cmd) == (val_opts if split == 'test_val' else [])
+        assert _opts(cmd) == (KITTI_VAL_OPTS if split == 'test_val' else [])
     # the distilled student: exported, evaluated with the baseline config
     distilled = [c for c in tests if '/monodistill/' in c[3]]
     assert distilled and all(c[2] == str(REPO / expect[0][0]) and
@@ -337,12 +338,9 @@ def test_kd_benchmark_kitti_bev_mode_shares_the_data_trains_the_lidar_teacher_fi
     tests = [c for c in calls if osp.basename(c[1]) == 'test.py']
     assert len(tests) == 2 + 4 * 2
     assert tests[0][2] == str(REPO / teacher_cfg)
-    val_opts = ['test_dataloader.dataset.data_root=data/synthetic-kitti-bench/',
-                'test_dataloader.dataset.ann_file=kitti_infos_val.pkl',
-                'test_evaluator.ann_file=data/synthetic-kitti-bench/kitti_infos_val.pkl']
     for cmd in tests:
         split = Path(cmd[cmd.index('--work-dir') + 1]).name
-        assert _opts(cmd) == (val_opts if split == 'test_val' else [])
+        assert _opts(cmd) == (KITTI_VAL_OPTS if split == 'test_val' else [])
     # the distilled student: exported, evaluated with the student-alone config
     distilled = [c for c in tests if '/cmkd/' in c[3]]
     assert len(distilled) == 4 and all(
