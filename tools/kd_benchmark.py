@@ -39,6 +39,7 @@ every distilled student is exported to a plain student checkpoint (``tools/expor
 and evaluated with the baseline's config.
 """
 import argparse
+import glob
 import json
 import os
 import os.path as osp
@@ -54,7 +55,7 @@ from distillbev.benchmarking.kd_suites import (DATASETS, KITTI_BEV_METHODS, KITT
 from distillbev.evaluation.kd_summary import summarize_runs, summary_markdown
 from distillbev.utils.cfg_overrides import scale_options
 from distillbev.utils.progress import run_stage, stage_name
-from distillbev.utils.work_dir import last_checkpoint
+from distillbev.utils.work_dir import last_checkpoint, training_seconds
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
@@ -125,8 +126,9 @@ def train(cfg: str, work_dir: str, seed: int, args, start: float,
           options: List[str]) -> dict:
     """Train ``cfg`` (resuming a partial run); ``train_done.json`` marks a finished run.
 
-    ``train_minutes`` is the wall time of the last ``tools/train.py`` call; a resumed run
-    (``resumed=True`` in the record) leaves out the time spent before the interruption.
+    ``train_minutes`` sums the wall time of every ``tools/train.py`` call of the run
+    (``pieces`` of them: a resumed run has more than one), iterations redone after an
+    interruption included.
     """
     done = osp.join(work_dir, 'train_done.json')
     if osp.exists(done):
@@ -140,11 +142,12 @@ def train(cfg: str, work_dir: str, seed: int, args, start: float,
     resumed = last_checkpoint(work_dir) is not None
     if resumed:
         cmd.append('--resume')
-    seconds = run(cmd, osp.join(work_dir, f'train_{int(time.time())}.log'), args.root, start)
+    run(cmd, osp.join(work_dir, f'train_{int(time.time())}.log'), args.root, start)
     # the CPU share the run had: train_minutes of runs made side by side are not solo times
-    info = dict(train_minutes=seconds / 60, checkpoint=last_checkpoint(work_dir),
-                resumed=resumed, omp_num_threads=os.environ.get('OMP_NUM_THREADS'),
-                cfg_options=list(options),
+    info = dict(train_minutes=training_seconds(work_dir) / 60,
+                pieces=len(glob.glob(osp.join(work_dir, 'train_*.log'))),
+                checkpoint=last_checkpoint(work_dir), resumed=resumed,
+                omp_num_threads=os.environ.get('OMP_NUM_THREADS'), cfg_options=list(options),
                 load_average_at_end=os.getloadavg()[0])
     with open(done, 'w') as f:
         json.dump(info, f)
