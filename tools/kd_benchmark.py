@@ -39,7 +39,6 @@ every distilled student is exported to a plain student checkpoint (``tools/expor
 and evaluated with the baseline's config.
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
@@ -55,7 +54,7 @@ from distillbev.benchmarking.kd_suites import (DATASETS, KITTI_BEV_METHODS, KITT
 from distillbev.evaluation.kd_summary import summarize_runs, summary_markdown
 from distillbev.utils.cfg_overrides import scale_options
 from distillbev.utils.progress import run_stage, stage_name
-from distillbev.utils.work_dir import last_checkpoint, training_seconds
+from distillbev.utils.work_dir import last_checkpoint, training_time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
@@ -126,9 +125,8 @@ def train(cfg: str, work_dir: str, seed: int, args, start: float,
           options: List[str]) -> dict:
     """Train ``cfg`` (resuming a partial run); ``train_done.json`` marks a finished run.
 
-    ``train_minutes`` sums the wall time of every ``tools/train.py`` call of the run
-    (``pieces`` of them: a resumed run has more than one), iterations redone after an
-    interruption included.
+    ``train_minutes`` sums the wall time of the run's ``tools/train.py`` calls (``pieces``: a
+    resumed run has several), iterations redone after an interruption included.
     """
     done = osp.join(work_dir, 'train_done.json')
     if osp.exists(done):
@@ -144,11 +142,10 @@ def train(cfg: str, work_dir: str, seed: int, args, start: float,
         cmd.append('--resume')
     run(cmd, osp.join(work_dir, f'train_{int(time.time())}.log'), args.root, start)
     # the CPU share the run had: train_minutes of runs made side by side are not solo times
-    info = dict(train_minutes=training_seconds(work_dir) / 60,
-                pieces=len(glob.glob(osp.join(work_dir, 'train_*.log'))),
-                checkpoint=last_checkpoint(work_dir), resumed=resumed,
-                omp_num_threads=os.environ.get('OMP_NUM_THREADS'), cfg_options=list(options),
-                load_average_at_end=os.getloadavg()[0])
+    seconds, pieces = training_time(work_dir)
+    info = dict(train_minutes=seconds / 60, pieces=pieces, checkpoint=last_checkpoint(work_dir),
+                resumed=resumed, omp_num_threads=os.environ.get('OMP_NUM_THREADS'),
+                cfg_options=list(options), load_average_at_end=os.getloadavg()[0])
     with open(done, 'w') as f:
         json.dump(info, f)
     return info

@@ -2,7 +2,7 @@
 """What an mmengine work directory holds, for the tools that chain runs (demo, benchmarks)."""
 import glob
 import os.path as osp
-from typing import Optional
+from typing import Optional, Tuple
 
 
 def last_checkpoint(work_dir: str) -> Optional[str]:
@@ -23,7 +23,7 @@ def last_checkpoint(work_dir: str) -> Optional[str]:
     return None
 
 
-def training_seconds(work_dir: str, prefix: str = 'train_') -> float:
+def training_time(work_dir: str, prefix: str = 'train_') -> Tuple[float, int]:
     """Wall time of every piece of a run trained in ``work_dir``, resumed pieces included.
 
     Each ``tools/train.py`` call of the benchmarks writes its output to
@@ -36,11 +36,13 @@ def training_seconds(work_dir: str, prefix: str = 'train_') -> float:
         prefix (str): the pieces' log names before the start time. Defaults to ``'train_'``.
 
     Returns:
-        float: the summed seconds (0.0 when no piece is there).
+        tuple[float, int]: the summed seconds and the number of pieces (0.0 and 0 when no piece
+        is there).
     """
-    total = 0.0
+    total, pieces = 0.0, 0
     for path in glob.glob(osp.join(work_dir, f'{prefix}*.log')):
         stamp = osp.basename(path)[len(prefix):-len('.log')]
         if stamp.isdigit():
             total += max(0.0, osp.getmtime(path) - int(stamp))
-    return total
+            pieces += 1
+    return total, pieces

@@ -1,7 +1,7 @@
 # Copyright (c) distillbev contributors. All rights reserved.
 import os
 
-from distillbev.utils.work_dir import last_checkpoint, training_seconds
+from distillbev.utils.work_dir import last_checkpoint, training_time
 
 
 def _piece(work_dir, start: int, end: int, name: str = None) -> None:
@@ -10,15 +10,15 @@ def _piece(work_dir, start: int, end: int, name: str = None) -> None:
     os.utime(path, (end, end))
 
 
-def test_training_seconds_sums_every_piece(tmp_path):
-    assert training_seconds(str(tmp_path)) == 0.0
+def test_training_time_sums_every_piece(tmp_path):
+    assert training_time(str(tmp_path)) == (0.0, 0)
     _piece(tmp_path, 1_000_000, 1_000_600)  # a piece cut off after 10 min
     _piece(tmp_path, 1_001_000, 1_001_090)  # its resumed piece: 1.5 min
-    assert training_seconds(str(tmp_path)) == 690.0
+    assert training_time(str(tmp_path)) == (690.0, 2)
     # logs of other stages, and names without a start time, are not training pieces
     _piece(tmp_path, 1_002_000, 1_002_500, name='test_val.log')
     _piece(tmp_path, 1_002_000, 1_002_500, name='train_old.log')
-    assert training_seconds(str(tmp_path)) == 690.0
+    assert training_time(str(tmp_path)) == (690.0, 2)
 
 
 def test_last_checkpoint_needs_the_file(tmp_path):
