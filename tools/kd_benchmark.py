@@ -54,7 +54,7 @@ from distillbev.benchmarking.kd_suites import (DATASETS, KITTI_BEV_METHODS, KITT
 from distillbev.evaluation.kd_summary import summarize_runs, summary_markdown
 from distillbev.utils.cfg_overrides import scale_options
 from distillbev.utils.progress import run_stage, stage_name
-from distillbev.utils.work_dir import last_checkpoint, training_time
+from distillbev.utils.work_dir import last_checkpoint, training_log, training_time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
@@ -64,20 +64,14 @@ def log(msg: str, start: float) -> None:
     print(f'[kd_benchmark {time.time() - start:7.1f}s] {msg}', flush=True)
 
 
-def run(cmd: List[str], log_file: str, cwd: str, start: float) -> float:
-    """Run ``cmd`` in ``cwd`` with a live progress line; keep its output in ``log_file``.
-
-    Returns:
-        float: seconds.
-    """
-    t0 = time.time()
+def run(cmd: List[str], log_file: str, cwd: str, start: float) -> None:
+    """Run ``cmd`` in ``cwd`` with a live progress line; keep its output in ``log_file``."""
     log(' '.join(osp.relpath(c, REPO) if c.startswith(REPO + '/') else c for c in cmd), start)
     code = run_stage(stage_name(cmd, REPO), cmd, log_file, cwd,
                      emit=lambda msg: f'[kd_benchmark {time.time() - start:7.1f}s] {msg}')
     if code != 0:
         tail = open(log_file).read()[-3000:]
         raise SystemExit(f'[kd_benchmark] failed ({code}), see {log_file}:\n{tail}')
-    return time.time() - t0
 
 
 def bench_settings(ds: Dataset) -> dict:
@@ -140,7 +134,7 @@ def train(cfg: str, work_dir: str, seed: int, args, start: float,
     resumed = last_checkpoint(work_dir) is not None
     if resumed:
         cmd.append('--resume')
-    run(cmd, osp.join(work_dir, f'train_{int(time.time())}.log'), args.root, start)
+    run(cmd, training_log(work_dir), args.root, start)
     # the CPU share the run had: train_minutes of runs made side by side are not solo times
     seconds, pieces = training_time(work_dir)
     info = dict(train_minutes=seconds / 60, pieces=pieces, checkpoint=last_checkpoint(work_dir),
