@@ -6,8 +6,8 @@ import numpy as np
 from distillbev.evaluation.functional.box_errors import box_error_stats, match_by_centre
 
 
-def box(x, y, z=0., l=4., w=2., h=1.5, yaw=0.):
-    return [x, y, z, l, w, h, yaw]
+def box(x, y, z=0., length=4., w=2., h=1.5, yaw=0.):
+    return [x, y, z, length, w, h, yaw]
 
 
 def test_match_by_centre_takes_detections_by_score_and_leaves_far_ones():
@@ -22,10 +22,10 @@ def test_match_by_centre_takes_detections_by_score_and_leaves_far_ones():
 
 def test_box_error_stats_by_hand():
     frames = [
-        dict(pred_boxes=[box(10.5, 1, l=4.2, yaw=math.pi), box(20, 0, l=0.8, w=0.6, yaw=0.1),
-                         box(30, 0)],
+        dict(pred_boxes=[box(10.5, 1, length=4.2, yaw=math.pi),
+                         box(20, 0, length=0.8, w=0.6, yaw=0.1), box(30, 0)],
              pred_scores=[0.9, 0.6, 0.1], pred_labels=[0, 1, 0],
-             gt_boxes=[box(10, 0.5), box(19.6, 0.3, l=0.8, w=0.6, yaw=math.pi / 2),
+             gt_boxes=[box(10, 0.5), box(19.6, 0.3, length=0.8, w=0.6, yaw=math.pi / 2),
                        box(40, 0)],
              gt_labels=[0, 1, -1]),
         # a frame with nothing in view, and one whose car is missed
