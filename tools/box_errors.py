@@ -15,13 +15,12 @@ metric when a class's AP falls at the strict IoU but not at the loose one.
 import argparse
 import json
 
-import numpy as np
-
 import torch
 from mmengine.config import DictAction
 
 import distillbev  # noqa: F401  (registers the modules)
-from distillbev.evaluation.functional.box_errors import ERROR_FIELDS, box_error_stats
+from distillbev.evaluation.functional.box_errors import (ERROR_FIELDS, box_error_stats,
+                                                         boxes_in_lidar_axes)
 from distillbev.utils.runner_cli import load_model
 
 
@@ -38,20 +37,6 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def lidar_axes(boxes) -> np.ndarray:
-    """(N, 7) x, y, z, l, w, h, yaw of mmdet3d boxes in the LiDAR frame's axes.
-
-    Camera boxes (monocular students) are turned by mmdet3d's ``convert_to`` without a
-    calibration: the axes are the LiDAR's (x forward, y left, z up), the origin stays the
-    camera's. Detection and ground truth are turned alike, so their differences are LiDAR-frame
-    errors.
-    """
-    from mmdet3d.structures import Box3DMode, LiDARInstance3DBoxes
-    if not isinstance(boxes, LiDARInstance3DBoxes):
-        boxes = boxes.convert_to(Box3DMode.LIDAR)
-    return boxes.tensor[:, :7].cpu().numpy()
-
-
 def collect(model, loader, max_samples=None) -> list:
     """Predictions and ground truth of ``loader``'s frames as ``box_error_stats`` frames."""
     frames = []
@@ -63,10 +48,10 @@ def collect(model, loader, max_samples=None) -> list:
                     raise ValueError('the dataloader gives no eval_ann_info: box_errors needs a '
                                      'split with labels (val, or the benchmark test split)')
                 frames.append(dict(
-                    pred_boxes=lidar_axes(pred.bboxes_3d),
+                    pred_boxes=boxes_in_lidar_axes(pred.bboxes_3d),
                     pred_scores=pred.scores_3d.cpu().numpy(),
                     pred_labels=pred.labels_3d.cpu().numpy(),
-                    gt_boxes=lidar_axes(ann['gt_bboxes_3d']),
+                    gt_boxes=boxes_in_lidar_axes(ann['gt_bboxes_3d']),
                     gt_labels=ann['gt_labels_3d']))
                 if max_samples and len(frames) >= max_samples:
                     return frames

@@ -15,6 +15,26 @@ import numpy as np
 ERROR_FIELDS = (('x', 0), ('y', 1), ('z', 2), ('l', 3), ('w', 4), ('h', 5))
 
 
+def boxes_in_lidar_axes(boxes) -> np.ndarray:
+    """(N, 7) x, y, z, l, w, h, yaw of mmdet3d 3D boxes in the LiDAR frame's axes.
+
+    Camera boxes (monocular students) are turned by mmdet3d's ``convert_to`` without a
+    calibration: the axes are the LiDAR's (x forward, y left, z up), the origin stays the
+    camera's. Detection and ground truth are turned alike, so their differences are LiDAR-frame
+    errors.
+
+    Args:
+        boxes (BaseInstance3DBoxes): N boxes of any mmdet3d box mode.
+
+    Returns:
+        np.ndarray: shape (N, 7), bottom centre, sizes along the box's own axes, yaw.
+    """
+    from mmdet3d.structures import Box3DMode, LiDARInstance3DBoxes
+    if not isinstance(boxes, LiDARInstance3DBoxes):
+        boxes = boxes.convert_to(Box3DMode.LIDAR)
+    return boxes.tensor[:, :7].cpu().numpy()
+
+
 def match_by_centre(pred: np.ndarray, scores: np.ndarray, gt: np.ndarray,
                     radius: float) -> List[tuple]:
     """Greedy BEV centre-distance matching of one class in one frame.

@@ -2,8 +2,11 @@
 import math
 
 import numpy as np
+import torch
+from mmdet3d.structures import CameraInstance3DBoxes, LiDARInstance3DBoxes
 
-from distillbev.evaluation.functional.box_errors import box_error_stats, match_by_centre
+from distillbev.evaluation.functional.box_errors import (box_error_stats, boxes_in_lidar_axes,
+                                                         match_by_centre)
 
 
 def box(x, y, z=0., length=4., w=2., h=1.5, yaw=0.):
@@ -50,3 +53,13 @@ def test_box_error_stats_by_hand():
     assert math.isclose(ped['axis_mae'], math.pi / 2 - 0.1)
     # Cyclist: nothing at all
     assert cyc['num_gt'] == 0 and math.isnan(cyc['recall']) and math.isnan(cyc['x_bias'])
+
+
+def test_camera_boxes_turned_into_the_lidar_axes():
+    # a car 20 m ahead of the camera, 1 m to its right, bottom 1.65 m under it, heading along the
+    # view (camera ry = -pi/2); camera sizes are (l, h, w)
+    cam = CameraInstance3DBoxes(torch.tensor([[1., 1.65, 20., 4.0, 1.5, 1.8, -math.pi / 2]]))
+    np.testing.assert_allclose(boxes_in_lidar_axes(cam),
+                               [[20., -1., -1.65, 4.0, 1.8, 1.5, 0.]], atol=1e-6)
+    lidar = LiDARInstance3DBoxes(torch.tensor([[5., 2., -1., 4., 2., 1.5, 0.3]]))
+    np.testing.assert_allclose(boxes_in_lidar_axes(lidar), lidar.tensor.numpy())
