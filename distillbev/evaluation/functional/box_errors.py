@@ -93,11 +93,11 @@ def box_error_stats(frames: Sequence[dict], class_names: Sequence[str], radius: 
         gt = np.asarray(frame['gt_boxes'], dtype=np.float64).reshape(-1, 7)
         glabels = np.asarray(frame['gt_labels'])
         for k, name in enumerate(class_names):
-            p, g = plabels == k, glabels == k
-            counts[name][0] += int(g.sum())
-            counts[name][1] += int(p.sum())
-            for i, j in match_by_centre(pred[p], scores[p], gt[g], radius):
-                diffs[name].append(pred[p][i] - gt[g][j])
+            pk, gk = pred[plabels == k], gt[glabels == k]
+            counts[name][0] += len(gk)
+            counts[name][1] += len(pk)
+            for i, j in match_by_centre(pk, scores[plabels == k], gk, radius):
+                diffs[name].append(pk[i] - gk[j])
     stats = {}
     for name in class_names:
         num_gt, num_pred = counts[name]
