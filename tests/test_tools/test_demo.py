@@ -50,10 +50,10 @@ def test_demo_kitti_bev_part_is_the_cmkd_kitti_benchmark_for_one_seed():
     joined = ' '.join(argv)
     work = str(Path(demo.REPO) / 'work_dirs' / 'demo_kitti_bev')  # not the KITTI part's runs
     assert joined.startswith(f'--dataset kitti_bev --root {work} --work-dir {work} ')
-    assert '--methods baseline cmkd --seeds 0 --splits test --export-students' in joined
+    assert '--methods baseline cmkd_tuned --seeds 0 --splits test --export-students' in joined
     args = demo.kd_benchmark().parse_args(argv)
-    assert (args.dataset, args.methods, args.teacher_iters) == ('kitti_bev',
-                                                                ['baseline', 'cmkd'], None)
+    assert (args.dataset, args.methods, args.teacher_iters) == (
+        'kitti_bev', ['baseline', 'cmkd_tuned'], None)
 
 
 def test_demo_runs_the_benchmark_main_with_those_arguments(tmp_path):
