@@ -93,10 +93,11 @@ def box_error_stats(frames: Sequence[dict], class_names: Sequence[str], radius: 
         gt = np.asarray(frame['gt_boxes'], dtype=np.float64).reshape(-1, 7)
         glabels = np.asarray(frame['gt_labels'])
         for k, name in enumerate(class_names):
-            pk, gk = pred[plabels == k], gt[glabels == k]
+            pmask = plabels == k
+            pk, gk = pred[pmask], gt[glabels == k]
             counts[name][0] += len(gk)
             counts[name][1] += len(pk)
-            for i, j in match_by_centre(pk, scores[plabels == k], gk, radius):
+            for i, j in match_by_centre(pk, scores[pmask], gk, radius):
                 diffs[name].append(pk[i] - gk[j])
     stats = {}
     for name in class_names:
