@@ -10,7 +10,7 @@ a half-trained run from its last checkpoint):
 1. data: the generated sets (``configs/_base_/datasets/synthetic-nus-bench-3d.py``,
    ``.../synthetic-kitti-bench-mono3d.py``, inherited by ``.../synthetic-kitti-bench-3d.py``):
    train/val from one world seed, the held-out test split from another, each converted by
-   mmdet3d's stock converter;
+   mmdet3d's stock converter (nus: and given the temporal infos, ``tools/add_temporal_infos.py``);
 2. nus only: depth pre-training of the students' image encoder (LiDAR depth only);
 3. the teacher, trained once, its last checkpoint copied where the distillation configs load it;
 4. every method (the student without KD first) for every seed, on the same schedule: trained
@@ -101,18 +101,22 @@ def make_data(args, ds: Dataset, bench: dict, start: float) -> None:
         sets = sets[:1]
     for root, seed, count, val_fraction in sets:
         path = osp.join(args.root, root)
-        if osp.exists(osp.join(path, f'{ds.name}_infos_val.pkl')):
-            continue
         name = osp.basename(root.rstrip('/'))
-        size = (['--frames', str(count)] if kitti else
-                ['--scenes', str(count), '--samples', str(args.samples)])
-        tail = [] if kitti else ['--test-scenes', '1', '--classes'] + bench['classes']
-        run([sys.executable, osp.join(TOOLS, 'create_synthetic.py'), ds.name, '--out', path,
-             '--seed', str(seed)] + size + ['--val-fraction', f'{val_fraction:.6f}'] + tail,
-            osp.join(args.work_dir, 'logs', f'create_{name}.log'), args.root, start)
-        run([sys.executable, osp.join(TOOLS, 'create_data.py'), ds.name, '--root-path', path,
-             '--out-dir', path, '--extra-tag', ds.name, '--skip-gt-database'],
-            osp.join(args.work_dir, 'logs', f'convert_{name}.log'), args.root, start)
+        if not osp.exists(osp.join(path, f'{ds.name}_infos_val.pkl')):
+            size = (['--frames', str(count)] if kitti else
+                    ['--scenes', str(count), '--samples', str(args.samples)])
+            tail = [] if kitti else ['--test-scenes', '1', '--classes'] + bench['classes']
+            run([sys.executable, osp.join(TOOLS, 'create_synthetic.py'), ds.name, '--out', path,
+                 '--seed', str(seed)] + size + ['--val-fraction', f'{val_fraction:.6f}'] + tail,
+                osp.join(args.work_dir, 'logs', f'create_{name}.log'), args.root, start)
+            run([sys.executable, osp.join(TOOLS, 'create_data.py'), ds.name, '--root-path', path,
+                 '--out-dir', path, '--extra-tag', ds.name, '--skip-gt-database'],
+                osp.join(args.work_dir, 'logs', f'convert_{name}.log'), args.root, start)
+        # the temporal students' infos (scene, previous key frame, ego poses, CAN-bus vector)
+        if not kitti and not osp.exists(osp.join(path, 'nuscenes_infos_val_temporal.pkl')):
+            run([sys.executable, osp.join(TOOLS, 'add_temporal_infos.py'), '--root', path,
+                 '--infos', 'nuscenes_infos_train.pkl', 'nuscenes_infos_val.pkl'],
+                osp.join(args.work_dir, 'logs', f'temporal_{name}.log'), args.root, start)
 
 
 def train(cfg: str, work_dir: str, seed: int, args, start: float,
@@ -154,8 +158,13 @@ def evaluate(cfg: str, ckpt: str, work_dir: str, split: str, bench: dict, args,
                  if o.startswith('test_')]
         if split == 'val':
             root = bench['data_root']
-            extra += [f'test_dataloader.dataset.data_root={root}',
-                      f'test_dataloader.dataset.ann_file={ds.name}_infos_val.pkl']
+            # a wrapped split (TemporalFrames: the temporal students) keeps its infos file name,
+            # which both generated roots hold
+            test_set = Config.fromfile(osp.join(REPO, cfg)).test_dataloader.dataset
+            key, ann_file = 'test_dataloader.dataset', f'{ds.name}_infos_val.pkl'
+            if 'dataset' in test_set:
+                key, ann_file = key + '.dataset', osp.basename(test_set.dataset.ann_file)
+            extra += [f'{key}.data_root={root}', f'{key}.ann_file={ann_file}']
             if ds.name == 'nuscenes':  # KittiMetric has no data_root
                 extra.append(f'test_evaluator.data_root={root}')
             extra.append(f'test_evaluator.ann_file={root}{ds.name}_infos_val.pkl')
@@ -276,8 +285,9 @@ def main(argv=None) -> None:
                          scale_options(osp.join(REPO, cfg), args.iters, args.image_size) +
                          list(args.cfg_options))
             eval_cfg, ckpt = cfg, info['checkpoint']
-            if args.export_students and method != baseline:
-                eval_cfg, ckpt = ds.methods[baseline][0], export_student(ckpt, wd, args, start)
+            if args.export_students and method not in ds.students:
+                eval_cfg = ds.methods[ds.pairs.get(method, baseline)][0]
+                ckpt = export_student(ckpt, wd, args, start)
             recs = [record(method, seed, split, cfg,
                            evaluate(eval_cfg, ckpt, wd, split, bench, args, start, ds),
                            info, bench, ds) for split in args.splits]
@@ -319,7 +329,7 @@ def write_tables(runs: List[dict], args, ds: Dataset, start: float) -> None:
     parts = []
     for split in args.splits:
         summary = summarize_runs(runs, baseline=next(iter(ds.methods)), split=split,
-                                 metrics=ds.metrics)
+                                 metrics=ds.metrics, pairs=ds.pairs)
         parts.append(f'### {split} split\n\n' + summary_markdown(
             summary, labels, metrics=ds.metrics, titles=ds.titles, digits=ds.digits))
     title = '# KD benchmark results' + (f' ({ds.title})' if ds.title else '')

@@ -18,13 +18,9 @@ _base_ = [
     '../_base_/kd/distillbev.py'
 ]
 
-num_prev = 1  # the student's (queue length 2): the current frame is the encoder's last call
-
 model = dict(
-    student_taps=dict(bev=dict(module='bev_encoder', call=num_prev)),
+    student_taps={{_base_.distillbev_bevformer_r18_student_taps}},
     teacher_taps={{_base_.distillbev_bevformer_teacher_taps}},
-    adapters=dict(
-        bev=dict(type='UpsampleMLPAdapter', in_channels=64, out_channels=384, scale_factor=2,
-                 num_layers=1, norm_cfg=None, last_act=False)),
+    adapters={{_base_.distillbev_bevformer_r18_adapters}},
     kd_targets={{_base_.distillbev_bevformer_kd_targets}},
     distill_losses={{_base_.distillbev_bevformer_distill_losses}})

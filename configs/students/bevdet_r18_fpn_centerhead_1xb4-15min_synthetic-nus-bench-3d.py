@@ -9,6 +9,7 @@
 _base_ = [
     './bevdet_r18_fpn_centerhead_1xb4-12e_synthetic-nus-3d.py',
     '../_base_/datasets/synthetic-nus-bench-3d.py',
+    '../_base_/schedules/synthetic-nus-bench-15min.py',
 ]
 
 class_names = {{_base_.bench_class_names}}
@@ -57,22 +58,9 @@ test_evaluator = dict(type='NuScenesClassSubsetMetric', data_root=test_root,
                       ann_file={{_base_.bench_test_ann}},
                       eval_version={{_base_.bench_eval_version}})
 
-# 180 iterations at batch 4 (4 epochs of the 180 training samples): the distillation runs, whose
-# step also runs the teacher and the KD losses, must fit 15 minutes on 2 CPU cores too
-# (docs/student_regime.md: measured step times).
-# AdamW with a short linear warm-up and a cosine decay; the clip at 35 (not BEVDet's 5) lets the
-# early, large heatmap gradients through instead of shrinking every step to the same norm.
-max_iters = 180
-optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-2),
-    clip_grad=dict(max_norm=35, norm_type=2))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=20),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=0, end=max_iters, eta_min=1e-6),
-]
-train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=max_iters)
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=20),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=60, max_keep_ckpts=3))
-log_processor = dict(by_epoch=False)
+# the benchmark's 180-iteration schedule (../_base_/schedules/synthetic-nus-bench-15min.py)
+optim_wrapper = {{_base_.nus_bench_15min_optim_wrapper}}
+param_scheduler = {{_base_.nus_bench_15min_param_scheduler}}
+train_cfg = {{_base_.nus_bench_15min_train_cfg}}
+default_hooks = {{_base_.nus_bench_15min_default_hooks}}
+log_processor = {{_base_.nus_bench_15min_log_processor}}

@@ -3,7 +3,7 @@
 (config and table label) and headline metrics; the options that belong to some datasets only."""
 import os.path as osp
 from argparse import Namespace
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
 from distillbev.evaluation.kd_summary import (KITTI_METRICS, KITTI_TITLES, NUS_METRICS,
@@ -30,7 +30,25 @@ NUS_METHODS = {
     # the combination: CMKD's terms and UniDistill's two feature terms
     'cmkd_unidistill': ('configs/cmkd_unidistill/cmkd-unidistill_bevdepth-r18_centerpoint-pillar04'
                         + BENCH, 'CMKD + UniDistill features'),
+    # the temporal students (issue 13) and DistillBEV on them, each paired with its own student
+    # alone (NUS_PAIRS); BEVDepth4D alone is paired with BEVDepth (the second frame's gain)
+    'bevdepth4d': ('configs/students/bevdepth4d_r18_fpn_centerhead' + BENCH,
+                   'BEVDepth4D-R18 (no KD; Δ: over BEVDepth-R18)'),
+    'distillbev_bevdepth4d': ('configs/distillbev/distillbev_bevdepth4d-r18_centerpoint-pillar04'
+                              + BENCH, 'DistillBEV on BEVDepth4D (paper setting; Δ: over '
+                              'BEVDepth4D)'),
+    'distillbev_bevdepth4d_tuned': ('configs/distillbev/distillbev_bevdepth4d-r18_centerpoint-'
+                                    'pillar04_kdw0.02' + BENCH, 'DistillBEV on BEVDepth4D '
+                                    '(tuned: KD x0.02; Δ: over BEVDepth4D)'),
+    'bevformer': ('configs/students/bevformer-tiny-centerhead_r18_fpn' + BENCH,
+                  'BEVFormer-tiny-R18 CenterHead (no KD)'),
+    'distillbev_bevformer': ('configs/distillbev/distillbev_bevformer-tiny-centerhead-r18_'
+                             'centerpoint-pillar04' + BENCH, 'DistillBEV on BEVFormer (paper '
+                             'setting; Δ: over BEVFormer)'),
 }
+# method -> the method its seeds are paired with, where that is not the baseline (None: no gain)
+NUS_PAIRS = dict(bevformer=None, distillbev_bevdepth4d='bevdepth4d',
+                 distillbev_bevdepth4d_tuned='bevdepth4d', distillbev_bevformer='bevformer')
 # the 900-iteration schedule of the teacher and of every student: at 300 iterations the student
 # alone stayed at 0.3 Car 3D AP40 (IoU 0.7), at 900 it reaches 16.3 (docs/kitti_regime.md)
 MONO = '_1xb4-45min_synthetic-kitti-bench-mono3d.py'
@@ -84,7 +102,16 @@ class Dataset:
     titles: Optional[Dict[str, str]] = None
     digits: int = 3
     pretrain: Optional[Tuple[str, str]] = None  # (config, where the students load it)
+    # method -> the method it is paired with where that is not the baseline (None: no gain)
+    pairs: Dict[str, Optional[str]] = field(default_factory=dict)
+    # the methods that train a plain student (no distiller): the baseline and these
+    other_students: Tuple[str, ...] = ()
     title: Optional[str] = None  # the table title's qualifier ('KITTI, monocular')
+
+    @property
+    def students(self) -> Tuple[str, ...]:
+        """The methods without distillation (``--export-students`` exports the others)."""
+        return (next(iter(self.methods)), ) + self.other_students
 
 
 DATASETS = {
@@ -99,6 +126,7 @@ DATASETS = {
                  'checkpoints/centerpoint-pillar04_synthetic-nus-bench.pth'),
         teacher_label='LiDAR teacher (CenterPoint-pillar 0.4 m)', teacher_length='teacher_epochs',
         methods=NUS_METHODS, default_methods=('baseline', 'cmkd', 'unidistill', 'distillbev'),
+        pairs=NUS_PAIRS, other_students=('bevdepth4d', 'bevformer'),
         run_metrics=nus_run_metrics, metrics=NUS_METRICS, out_name='kd_benchmark',
         metric_note='Stock NuScenesMetric (devkit, 25 m ranges), mAP/NDS over the benchmark\'s '
         'classes.'),

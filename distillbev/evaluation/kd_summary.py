@@ -111,7 +111,8 @@ def mean_std(values: Sequence[float]) -> Dict[str, float]:
 def summarize_runs(runs: List[dict], baseline: str = 'baseline',
                    split: Optional[str] = 'test',
                    unpaired: Sequence[str] = ('teacher', ),
-                   metrics: Sequence[str] = NUS_METRICS) -> Dict[str, dict]:
+                   metrics: Sequence[str] = NUS_METRICS,
+                   pairs: Optional[Dict[str, Optional[str]]] = None) -> Dict[str, dict]:
     """Aggregate runs per method: mean/std of every metric and the paired gain.
 
     Args:
@@ -121,12 +122,15 @@ def summarize_runs(runs: List[dict], baseline: str = 'baseline',
         unpaired (Sequence[str]): Methods reported without a gain (the teacher: another
             model, not a variant of the student).
         metrics (Sequence[str]): Headline metrics of the records (``mAP``, ``NDS`` by default).
+        pairs (dict, optional): Method -> the method its seeds are paired with, for methods
+            whose reference is not ``baseline`` (a KD row on another student is paired with that
+            student alone); None: reported without a gain.
 
     Returns:
         dict: ``method -> dict(seeds, <metrics>, per_class, train_minutes, gain)`` in the order
         methods first appear. Each headline metric, ``train_minutes`` and each ``per_class``
         entry are :func:`mean_std` dicts. ``gain`` (None for the baseline, for ``unpaired``
-        methods and when no seed is shared with the baseline) maps the headline metrics and
+        methods and when no seed is shared with the method's reference) maps the headline metrics and
         ``per_class`` entries to ``dict(mean, min, per_seed)`` over the seeds both runs have.
     """
     runs = [r for r in runs if split is None or r['split'] == split]
@@ -137,7 +141,7 @@ def summarize_runs(runs: List[dict], baseline: str = 'baseline',
             raise ValueError(f"two runs of method {r['method']!r} with seed {r['seed']} on "
                              f"split {r['split']!r}")
         seeds[r['seed']] = r
-    base = by_method.get(baseline, {})
+    pairs = pairs or {}
     out = {}
     for method, seeds in by_method.items():
         rs = [seeds[s] for s in sorted(seeds)]
@@ -147,8 +151,10 @@ def summarize_runs(runs: List[dict], baseline: str = 'baseline',
             per_class={c: mean_std([r['per_class'][c] for r in rs]) for c in classes},
             train_minutes=mean_std([r['train_minutes'] for r in rs]),
             gain=None)
+        ref = pairs.get(method, baseline)
+        base = by_method.get(ref, {}) if ref is not None else {}
         shared = sorted(s for s in seeds if s in base)
-        if method != baseline and method not in unpaired and shared:
+        if method != ref and method not in unpaired and shared:
             def paired(get):
                 diffs = {s: get(seeds[s]) - get(base[s]) for s in shared}
                 return dict(mean=sum(diffs.values()) / len(diffs), min=min(diffs.values()),

@@ -24,15 +24,19 @@ from mmdet3d.registry import DATASETS, MODELS  # noqa: E402
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'students', 'bevformer*.py')))
 NAMES = {osp.basename(c): c for c in CONFIGS}
+BENCH = 'bevformer-tiny-centerhead_r18_fpn_1xb4-15min_synthetic-nus-bench-3d.py'
 PUBLISHED = {  # bev (H, W), encoder layers, levels, queue length, backbone depth
     'bevformer-tiny_r50_fpn_bevformerhead_8xb1-24e_nus-3d.py': ((50, 50), 3, 1, 3, 50),
     'bevformer-base_r101-dcn_fpn_bevformerhead_8xb1-24e_nus-3d.py': ((200, 200), 6, 4, 4, 101),
     'bevformer-tiny-centerhead_r50_fpn_8xb1-24e_nus-3d.py': ((50, 50), 3, 1, 3, 50),
     'bevformer-tiny_r18_fpn_bevformerhead_1xb2-12e_synthetic-nus-3d.py': ((32, 32), 2, 1, 2, 18),
+    # the KD benchmark's BEVFormer (the synthetic one with CenterHead, in the benchmark regime)
+    BENCH: ((32, 32), 2, 1, 2, 18),
 }
+BEVDEPTH_BENCH = 'bevdepth_r18_fpn_centerhead_1xb4-15min_synthetic-nus-bench-3d.py'
 
 
-def test_the_four_configs_exist():
+def test_the_configs_exist():
     assert set(NAMES) == set(PUBLISHED)
 
 
@@ -88,6 +92,28 @@ def _inputs(num_prev, size):
                              curr2prev=curr2prev, prev_is_current=[False] * num_prev))
     prev = [torch.randn(1, *inputs['imgs'].shape) for _ in range(num_prev)]
     return dict(imgs=inputs['imgs'][None], prev_imgs=prev), sample
+
+
+def test_bench_config_is_in_the_benchmark_regime():
+    """The benchmark's BEVFormer shares the other students' data, classes, held-out split,
+    pre-trained encoder and schedule: only the model differs from the paired rows' regime."""
+    cfg = Config.fromfile(NAMES[BENCH])
+    ref = Config.fromfile(osp.join(ROOT, 'configs', 'students', BEVDEPTH_BENCH))
+    for key in ('train_cfg', 'optim_wrapper', 'param_scheduler', 'test_evaluator',
+                'val_evaluator', 'metainfo'):
+        assert cfg[key] == ref[key], key
+    assert 'paramwise_cfg' not in cfg.optim_wrapper  # dropped with BEVFormer's optimizer
+    assert cfg.train_dataloader.batch_size == ref.train_dataloader.batch_size == 4
+    for split in ('train', 'val', 'test'):
+        ours = cfg[f'{split}_dataloader'].dataset.dataset
+        theirs = ref[f'{split}_dataloader'].dataset
+        assert ours.data_root == theirs.data_root, split
+        assert ours.ann_file == theirs.ann_file.replace('.pkl', '_temporal.pkl'), split
+    assert cfg.model.img_backbone.init_cfg == ref.model.img_backbone.init_cfg
+    assert cfg.model.img_backbone.frozen_stages == ref.model.img_backbone.frozen_stages
+    head, ref_head = cfg.model.pts_bbox_head, ref.model.pts_bbox_head
+    assert head.tasks == ref_head.tasks and head.type == ref_head.type
+    assert cfg.model.test_cfg.pts.min_radius == ref.model.test_cfg.pts.min_radius
 
 
 @pytest.mark.parametrize('name', sorted(PUBLISHED))

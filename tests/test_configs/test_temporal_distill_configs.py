@@ -31,8 +31,14 @@ DISTILLBEV = osp.join(ROOT, 'configs', 'distillbev')
 BEVDEPTH4D_R50 = 'distillbev_bevdepth4d-r50_centerpoint-pillar02_8xb8-cbgs-24e_nus-3d.py'
 BEVFORMER_SYN = 'distillbev_bevformer-tiny-r18_centerpoint-pillar04_1xb2-12e_synthetic-nus-3d.py'
 BEVFORMER_NUS = 'distillbev_bevformer-tiny-r50_centerpoint-pillar02_8xb1-24e_nus-3d.py'
-NEW = [BEVDEPTH4D_R50, BEVFORMER_SYN, BEVFORMER_NUS]
-BEVFORMERS = [BEVFORMER_SYN, BEVFORMER_NUS]
+BENCH = '_1xb4-15min_synthetic-nus-bench-3d.py'
+BEVDEPTH4D_BENCH = 'distillbev_bevdepth4d-r18_centerpoint-pillar04' + BENCH
+BEVFORMER_BENCH = 'distillbev_bevformer-tiny-centerhead-r18_centerpoint-pillar04' + BENCH
+NEW = [BEVDEPTH4D_R50, BEVFORMER_SYN, BEVFORMER_NUS, BEVDEPTH4D_BENCH, BEVFORMER_BENCH]
+BEVFORMERS = [BEVFORMER_SYN, BEVFORMER_NUS, BEVFORMER_BENCH]
+# the single-frame student's DistillBEV config each temporal one restates the levels of
+REFERENCE = {BEVDEPTH4D_R50: 'distillbev_bevdepth-r50_centerpoint-pillar02_8xb8-cbgs-24e_nus-3d.py',
+             BEVDEPTH4D_BENCH: 'distillbev_bevdepth-r18_centerpoint-pillar04' + BENCH}
 
 
 def _cfg(name: str) -> Config:
@@ -42,7 +48,9 @@ def _cfg(name: str) -> Config:
 def _build(name: str):
     model_cfg = _cfg(name).model
     model_cfg.update(teacher_ckpt=None, allow_random_teacher=True)
-    model_cfg.student.img_backbone.init_cfg = None
+    for module in ('img_backbone', 'img_neck', 'img_view_transformer'):  # no checkpoints here
+        if 'init_cfg' in model_cfg.student.get(module, {}):
+            model_cfg.student[module].init_cfg = None
     with DefaultScope.overwrite_default_scope('mmdet3d'):
         torch.manual_seed(0)
         model = MODELS.build(model_cfg)
@@ -106,20 +114,28 @@ def test_config_states_the_distillation(name):
             5e-3, 4e-3, 5e-4, 0.0)
         assert model.student_taps.bev == dict(module='bev_encoder', call=model.student.num_prev)
         assert model.grid_check == 'range' and 'inherit_from_teacher' not in model
-        assert model.student.pts_bbox_head.type == 'BEVFormerHead'
+        assert model.student.pts_bbox_head.type == (
+            'CenterHeadWithPrior' if 'centerhead' in name else 'BEVFormerHead')
         # the student's CAN-bus MLP reads 'can_bus': the restated training packer keeps it
         assert model.student.bev_encoder.use_can_bus is True
         assert 'can_bus' in dataset.pipeline[-1]['extra_meta_keys']
         assert 'can_bus' in cfg.val_dataloader.dataset.dataset.pipeline[-1]['extra_meta_keys']
-    else:  # the three levels and weights of the BEVDepth-R50 config
-        r50 = _cfg('distillbev_bevdepth-r50_centerpoint-pillar02_8xb8-cbgs-24e_nus-3d.py').model
+    else:  # the three levels and weights of the single-frame student's config
+        single = _cfg(REFERENCE[name])
         for key in ('student_taps', 'teacher_taps', 'adapters', 'kd_targets', 'distill_losses',
                     'inherit_from_teacher'):
-            assert model[key] == r50[key], key
+            assert model[key] == single.model[key], key
         assert [(v.fg_weight, v.bg_weight, v.fp_weight) for v in losses.values()] == [
             (6e-3, 4e-2, 0.0), (6e-3, 4e-2, 0.0), (6e-3, 4e-2, 6e-2)]
         assert model.student.type == 'BEVDepth4D' and model.student.num_prev == 1
-        assert model.student.img_bev_encoder_backbone.in_channels == 160
+        # two frames of the lift-splat BEV into the BEV encoder
+        lss = single.model.student.img_view_transformer.out_channels
+        assert model.student.img_bev_encoder_backbone.in_channels == 2 * lss
+        # the same teacher, checkpoint and schedule as the single-frame student's row
+        for key in ('teacher', 'teacher_ckpt'):
+            assert model[key] == single.model[key], key
+        for key in ('train_cfg', 'optim_wrapper', 'param_scheduler'):
+            assert cfg[key] == single[key], key
         assert cfg.val_dataloader.dataset.type == 'TemporalFrames'
 
 

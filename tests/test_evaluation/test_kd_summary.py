@@ -60,6 +60,25 @@ def test_gain_only_over_shared_seeds_and_duplicates_refused():
         summarize_runs(runs + [_run('m', 0, 0.3, 0.3, 0.3)])
 
 
+def test_pairs_give_a_kd_row_its_own_student():
+    # a KD row on another student (the temporal students) is paired with that student alone;
+    # the student alone with the baseline, or (None) with nothing
+    runs = [_run('baseline', 0, 0.10, 0.20, 0.30), _run('baseline', 1, 0.20, 0.20, 0.30),
+            _run('s4d', 0, 0.12, 0.20, 0.30), _run('s4d', 1, 0.15, 0.20, 0.30),
+            _run('kd4d', 0, 0.20, 0.20, 0.30), _run('kd4d', 1, 0.14, 0.20, 0.30),
+            _run('other', 0, 0.05, 0.20, 0.30), _run('kd_other', 0, 0.07, 0.20, 0.30)]
+    s = summarize_runs(runs, pairs=dict(kd4d='s4d', other=None, kd_other='other'))
+    # s4d - baseline: +0.02, -0.05
+    assert s['s4d']['gain']['mAP']['per_seed'] == pytest.approx({0: 0.02, 1: -0.05})
+    # kd4d - s4d (not - baseline): +0.08, -0.01
+    assert s['kd4d']['gain']['mAP']['per_seed'] == pytest.approx({0: 0.08, 1: -0.01})
+    assert s['kd4d']['gain']['mAP']['min'] == pytest.approx(-0.01)
+    assert s['other']['gain'] is None
+    assert s['kd_other']['gain']['mAP']['per_seed'] == pytest.approx({0: 0.02})
+    # a reference without runs of a shared seed: no gain
+    assert summarize_runs(runs[:2] + runs[4:6], pairs=dict(kd4d='s4d'))['kd4d']['gain'] is None
+
+
 def test_nus_run_metrics_averages_thresholds():
     p = NUS_METRIC_PREFIX
     metrics = {p + 'mAP': 0.2, p + 'NDS': 0.3, p + 'car_AP_dist_0.5': 0.1,

@@ -394,3 +394,48 @@ def test_kd_benchmark_kitti_bev_defaults_and_refused_options(capsys):
             bench.parse_args(argv)
         assert exc.value.code == 2
         assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('method,key,ann_file', [
+    ('baseline', 'test_dataloader.dataset', 'nuscenes_infos_val.pkl'),
+    # the temporal students' splits are TemporalFrames(NuScenesDataset) on the temporal infos
+    ('bevdepth4d', 'test_dataloader.dataset.dataset', 'nuscenes_infos_val_temporal.pkl'),
+    ('distillbev_bevformer', 'test_dataloader.dataset.dataset', 'nuscenes_infos_val_temporal.pkl'),
+])
+def test_kd_benchmark_val_split_of_a_wrapped_dataset(tmp_path, monkeypatch, method, key, ann_file):
+    """The tuning split reaches the dataset inside a wrapper, with the infos file it reads."""
+    tool, calls = _tool(), []
+
+    def run(cmd, log_file, cwd, start):
+        calls.append(list(cmd))
+        out = cmd[cmd.index('--out-metrics') + 1]
+        Path(out).write_text('{}')
+
+    monkeypatch.setattr(tool, 'run', run)
+    args = tool.parse_args(['--work-dir', str(tmp_path)])
+    ds = tool.DATASETS['nus']
+    bench = tool.bench_settings(ds)
+    tool.evaluate(ds.methods[method][0], 'x.pth', str(tmp_path), 'val', bench, args, 0.0, ds)
+    root = 'data/synthetic-nus-bench/'
+    assert {f'{key}.data_root={root}', f'{key}.ann_file={ann_file}',
+            f'test_evaluator.data_root={root}',
+            f'test_evaluator.ann_file={root}nuscenes_infos_val.pkl'} <= set(_opts(calls[0]))
+    # the held-out split: the config's own test loader, no override
+    (tmp_path / 't').mkdir()
+    tool.evaluate(ds.methods[method][0], 'x.pth', str(tmp_path / 't'), 'test', bench, args, 0.0,
+                  ds)
+    assert not any('data_root' in o for o in _opts(calls[1]))
+
+
+def test_kd_benchmark_pairs_the_temporal_rows_with_their_students():
+    ds = _tool().DATASETS['nus']
+    for method, ref in ds.pairs.items():
+        assert method in ds.methods and (ref is None or ref in ds.methods), method
+    assert ds.pairs['distillbev_bevdepth4d_tuned'] == 'bevdepth4d'
+    assert ds.pairs['distillbev_bevformer'] == 'bevformer'
+    # only distillers are exported; the temporal students are plain students
+    assert set(ds.students) == {'baseline', 'bevdepth4d', 'bevformer'}
+    for method, (cfg, _) in ds.methods.items():
+        assert (REPO / cfg).is_file(), cfg
+        is_distiller = Config.fromfile(str(REPO / cfg)).model.type == 'CrossModalDistiller'
+        assert is_distiller == (method not in ds.students), method

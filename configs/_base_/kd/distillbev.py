@@ -113,3 +113,9 @@ distillbev_bevformer_distill_losses = dict(
         type='FGBGAttentionFeatureLoss', fp_weight=0.0, **distillbev_bevformer_fgd_weights,
         inputs=dict(s_feat='student.bev', t_feat='teacher.neck',
                     fg_mask='target.fg.mask.0', fg_scale='target.fg.fg_scale.0')))
+# the small BEVFormer-R18 students (queue length 2: the current frame is the encoder's call 1;
+# 64-d BEV at 1.6 m): bilinear x2 onto the teacher's 0.8 m cells + 1x1 conv 64 -> 384
+distillbev_bevformer_r18_student_taps = dict(bev=dict(module='bev_encoder', call=1))
+distillbev_bevformer_r18_adapters = dict(
+    bev=dict(type='UpsampleMLPAdapter', in_channels=64, out_channels=384, scale_factor=2,
+             num_layers=1, norm_cfg=None, last_act=False))

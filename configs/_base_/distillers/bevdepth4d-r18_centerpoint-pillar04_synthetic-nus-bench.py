@@ -1,0 +1,54 @@
+# Copyright (c) distillbev contributors. All rights reserved.
+# Shared part of the KD-benchmark distillation configs with the temporal student (issue 13): the
+# benchmark's BEVDepth4D-R18 (two key frames, every split in TemporalFrames; its data, held-out
+# test split and 180-iteration schedule come with it) and the benchmark's LiDAR teacher, as in
+# bevdepth-r18_centerpoint-pillar04_synthetic-nus-bench.py. The teacher sees the current frame's
+# LiDAR (key frame and sweeps) under the augmentation every frame of the sample shares; the
+# student's depth targets use the key-frame points only. BEVDepth4D-R18 channels: lift-splat BEV
+# 40 per frame (80 into the BEV encoder), BEV stages 80 / 160 / 320, BEV neck 128.
+_base_ = ['../../students/bevdepth4d_r18_fpn_centerhead_1xb4-15min_synthetic-nus-bench-3d.py']
+
+teacher_config = '{{ fileDirname }}/../../centerpoint/' \
+    'centerpoint_pillar04_second_secfpn_1xb4-cyclic-8e_synthetic-nus-bench-3d.py'
+# written by tools/kd_benchmark.py (the teacher stage copies its last checkpoint here)
+teacher_ckpt = 'checkpoints/centerpoint-pillar04_synthetic-nus-bench.pth'
+point_cloud_range = [-25.6, -25.6, -5.0, 25.6, 25.6, 3.0]
+class_names = {{_base_.class_names}}
+final_size = {{_base_.final_size}}
+backend_args = None
+
+train_pipeline = [
+    dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=5, use_dim=5,
+         backend_args=backend_args),
+    dict(type='LoadPointsFromMultiSweeps', sweeps_num=9, use_dim=[0, 1, 2, 3, 4],
+         pad_empty_sweeps=True, remove_close=True, backend_args=backend_args),
+    dict(type='LoadMultiViewImagesWithCalib', num_views=6, channel_order='bgr',
+         backend_args=backend_args),
+    dict(type='LoadAnnotations3D', with_bbox_3d=True, with_label_3d=True,
+         with_attr_label=False),
+    dict(type='MultiViewImageAffineAug', final_size=final_size, resize_lim=(-0.06, 0.11),
+         resize_relative=True, rot_lim=(-5.4, 5.4), flip_prob=0.5),
+    dict(type='GlobalBEVAug3D', rot_range=(-0.3927, 0.3927), scale_range=(0.95, 1.05),
+         flip_x_prob=0.5, flip_y_prob=0.5),
+    # column 4 holds the sweep time lag: 0 = the key frame
+    dict(type='MultiViewDepthFromLiDAR', min_depth=1e-3, time_dim=4),
+    dict(type='PointsRangeFilter', point_cloud_range=point_cloud_range),
+    dict(type='ObjectRangeFilter', point_cloud_range=point_cloud_range),
+    dict(type='ObjectNameFilter', classes=class_names),
+    dict(type='PointShuffle'),
+    dict(type='PackMultiViewDet3DInputs',
+         keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d', 'gt_depth']),
+]
+# TemporalFrames -> NuScenesDataset: the previous frame goes through the same pipeline (its points
+# are loaded and dropped: only its images reach the student)
+train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))
+
+model = dict(
+    _delete_=True,
+    type='CrossModalDistiller',
+    student={{_base_.model}},
+    teacher=teacher_config,
+    teacher_ckpt=teacher_ckpt)
+
+# see bevdepth-r18_centerpoint-pillar04_synthetic-nus-bench.py
+custom_hooks = [dict(type='DistillPipelineCheckHook'), dict(type='RNGStateCheckpointHook')]
