@@ -130,8 +130,9 @@ def summarize_runs(runs: List[dict], baseline: str = 'baseline',
         dict: ``method -> dict(seeds, <metrics>, per_class, train_minutes, gain)`` in the order
         methods first appear. Each headline metric, ``train_minutes`` and each ``per_class``
         entry are :func:`mean_std` dicts. ``gain`` (None for the baseline, for ``unpaired``
-        methods and when no seed is shared with the method's reference) maps the headline metrics and
-        ``per_class`` entries to ``dict(mean, min, per_seed)`` over the seeds both runs have.
+        methods and when no seed is shared with the method's reference) maps the headline
+        metrics and ``per_class`` entries to ``dict(mean, min, per_seed)`` over the seeds both
+        runs have.
     """
     runs = [r for r in runs if split is None or r['split'] == split]
     by_method: Dict[str, Dict[int, dict]] = {}
