@@ -24,8 +24,7 @@ Usage::
 
     python tools/kd_benchmark.py [--methods baseline cmkd ...] [--seeds 0 1 2]
         [--splits test] [--work-dir work_dirs/kd_benchmark] [--out docs/kd_benchmark]
-        [--iters N] [--pretrain-iters N] [--teacher-epochs N] [--image-size H W]
-        [--export-students]
+        [--iters N] [--pretrain-iters N] [--teacher-epochs N] [--image-size H W] [--export-students]
     python tools/kd_benchmark.py --dataset {kitti,kitti_bev} [--methods ...] [--seeds 0 1 2]
         [--splits test val] [--frames 600] [--test-frames 120] [--iters N] [--teacher-iters N]
         (work dir and table: work_dirs/ and docs/kd_benchmark_kitti[_bev])
@@ -36,7 +35,7 @@ Relative paths in the configs (``data/``, ``checkpoints/``, ``work_dirs/``) are 
 configs at another scale through ``--cfg-options`` (``distillbev.utils.cfg_overrides``), as
 ``tools/demo.py`` does; options of another dataset are refused. With ``--export-students``
 every distilled student is exported to a plain student checkpoint (``tools/export_student.py``)
-and evaluated with the baseline's config.
+and evaluated with its student's config (the baseline's, or the temporal student's it pairs with).
 """
 import argparse
 import json
@@ -112,7 +111,6 @@ def make_data(args, ds: Dataset, bench: dict, start: float) -> None:
             run([sys.executable, osp.join(TOOLS, 'create_data.py'), ds.name, '--root-path', path,
                  '--out-dir', path, '--extra-tag', ds.name, '--skip-gt-database'],
                 osp.join(args.work_dir, 'logs', f'convert_{name}.log'), args.root, start)
-        # the temporal students' infos (scene, previous key frame, ego poses, CAN-bus vector)
         if not kitti and not osp.exists(osp.join(path, 'nuscenes_infos_val_temporal.pkl')):
             run([sys.executable, osp.join(TOOLS, 'add_temporal_infos.py'), '--root', path,
                  '--infos', 'nuscenes_infos_train.pkl', 'nuscenes_infos_val.pkl'],
@@ -136,8 +134,7 @@ def train(cfg: str, work_dir: str, seed: int, args, start: float,
            work_dir, '--cfg-options', 'val_cfg=None', 'val_dataloader=None',
            'val_evaluator=None', f'randomness.seed={seed}'] + list(options)
     resumed = last_checkpoint(work_dir) is not None
-    if resumed:
-        cmd.append('--resume')
+    cmd += ['--resume'] if resumed else []
     run(cmd, training_log(work_dir), args.root, start)
     # the CPU share the run had: train_minutes of runs made side by side are not solo times
     seconds, pieces = training_time(work_dir)
@@ -158,8 +155,7 @@ def evaluate(cfg: str, ckpt: str, work_dir: str, split: str, bench: dict, args,
                  if o.startswith('test_')]
         if split == 'val':
             root = bench['data_root']
-            # a wrapped split (TemporalFrames: the temporal students) keeps its infos file name,
-            # which both generated roots hold
+            # a wrapped split (TemporalFrames) keeps its infos file name: both roots hold it
             test_set = Config.fromfile(osp.join(REPO, cfg)).test_dataloader.dataset
             key, ann_file = 'test_dataloader.dataset', f'{ds.name}_infos_val.pkl'
             if 'dataset' in test_set:
