@@ -6,6 +6,8 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# pytest-xdist: test files spread over this many worker processes (1 thread each on 2 cores)
+TEST_WORKERS ?= 2
 
 .PHONY: env test demo demo-kitti clean-env
 
@@ -13,7 +15,7 @@ env:
 	VENV=$(VENV) PYTHON=$(PYTHON) bash tools/install_env.sh
 
 test: env
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 demo: env
 	$(PY) tools/demo.py $(DEMO_ARGS)

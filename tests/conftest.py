@@ -12,6 +12,11 @@ try:
     import torch
     if not torch.cuda.is_available():
         os.environ.setdefault('NUMBA_ENABLE_CUDASIM', '1')
+    # `make test` runs pytest-xdist workers side by side: share the cores instead of each worker
+    # taking all of them (oversubscribed OpenMP threads slow every worker down)
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+    if workers > 1:
+        torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // workers))
 except ImportError:  # pragma: no cover
     pass
 
