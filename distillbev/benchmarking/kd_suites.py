@@ -42,6 +42,9 @@ NUS_METHODS = {
                                     '(tuned: KD x0.02; Δ: over BEVDepth4D)'),
     'bevformer': ('configs/students/bevformer-tiny-centerhead_r18_fpn' + BENCH,
                   'BEVFormer-tiny-R18 CenterHead (no KD)'),
+    # BEVFormer as published (set-prediction head), alone in the same regime
+    'bevformer_set': ('configs/students/bevformer-tiny_r18_fpn_bevformerhead' + BENCH,
+                      'BEVFormer-tiny-R18 BEVFormerHead (no KD)'),
     'distillbev_bevformer': ('configs/distillbev/distillbev_bevformer-tiny-centerhead-r18_'
                              'centerpoint-pillar04' + BENCH, 'DistillBEV on BEVFormer (paper '
                              'setting; Δ: over BEVFormer)'),
@@ -50,7 +53,7 @@ NUS_METHODS = {
                                    'BEVFormer (tuned: KD x0.04; Δ: over BEVFormer)'),
 }
 # method -> the method its seeds are paired with, where that is not the baseline (None: no gain)
-NUS_PAIRS = dict(bevformer=None, distillbev_bevdepth4d='bevdepth4d',
+NUS_PAIRS = dict(bevformer=None, bevformer_set=None, distillbev_bevdepth4d='bevdepth4d',
                  distillbev_bevdepth4d_tuned='bevdepth4d', distillbev_bevformer='bevformer',
                  distillbev_bevformer_tuned='bevformer')
 # the 900-iteration schedule of the teacher and of every student: at 300 iterations the student
@@ -130,7 +133,7 @@ DATASETS = {
                  'checkpoints/centerpoint-pillar04_synthetic-nus-bench.pth'),
         teacher_label='LiDAR teacher (CenterPoint-pillar 0.4 m)', teacher_length='teacher_epochs',
         methods=NUS_METHODS, default_methods=('baseline', 'cmkd', 'unidistill', 'distillbev'),
-        pairs=NUS_PAIRS, other_students=('bevdepth4d', 'bevformer'),
+        pairs=NUS_PAIRS, other_students=('bevdepth4d', 'bevformer', 'bevformer_set'),
         run_metrics=nus_run_metrics, metrics=NUS_METRICS, out_name='kd_benchmark',
         metric_note='Stock NuScenesMetric (devkit, 25 m ranges), mAP/NDS over the benchmark\'s '
         'classes.'),

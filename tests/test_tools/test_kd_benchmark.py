@@ -434,7 +434,7 @@ def test_kd_benchmark_pairs_the_temporal_rows_with_their_students():
     assert ds.pairs['distillbev_bevdepth4d_tuned'] == 'bevdepth4d'
     assert ds.pairs['distillbev_bevformer'] == 'bevformer'
     # only distillers are exported; the temporal students are plain students
-    assert set(ds.students) == {'baseline', 'bevdepth4d', 'bevformer'}
+    assert set(ds.students) == {'baseline', 'bevdepth4d', 'bevformer', 'bevformer_set'}
     for method, (cfg, _) in ds.methods.items():
         assert (REPO / cfg).is_file(), cfg
         is_distiller = Config.fromfile(str(REPO / cfg)).model.type == 'CrossModalDistiller'
