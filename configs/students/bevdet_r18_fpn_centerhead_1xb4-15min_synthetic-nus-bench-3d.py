@@ -51,12 +51,8 @@ train_dataloader = dict(
 val_dataloader = dict(dataset=dict(data_root=data_root, metainfo=metainfo))
 test_dataloader = dict(
     dataset=dict(data_root=test_root, metainfo=metainfo, ann_file='nuscenes_infos_val.pkl'))
-val_evaluator = dict(type='NuScenesClassSubsetMetric', data_root=data_root,
-                     ann_file={{_base_.bench_val_ann}},
-                     eval_version={{_base_.bench_eval_version}})
-test_evaluator = dict(type='NuScenesClassSubsetMetric', data_root=test_root,
-                      ann_file={{_base_.bench_test_ann}},
-                      eval_version={{_base_.bench_eval_version}})
+val_evaluator = {{_base_.bench_val_evaluator}}
+test_evaluator = {{_base_.bench_test_evaluator}}
 
 # the benchmark's 180-iteration schedule (../_base_/schedules/synthetic-nus-bench-15min.py)
 optim_wrapper = {{_base_.nus_bench_15min_optim_wrapper}}

@@ -42,12 +42,8 @@ val_dataloader = dict(
 test_dataloader = dict(
     dataset=dict(dataset=dict(data_root=test_root, metainfo=metainfo,
                               ann_file='nuscenes_infos_val_temporal.pkl')))
-val_evaluator = dict(type='NuScenesClassSubsetMetric', data_root=data_root,
-                     ann_file={{_base_.bench_val_ann}},
-                     eval_version={{_base_.bench_eval_version}})
-test_evaluator = dict(type='NuScenesClassSubsetMetric', data_root=test_root,
-                      ann_file={{_base_.bench_test_ann}},
-                      eval_version={{_base_.bench_eval_version}})
+val_evaluator = {{_base_.bench_val_evaluator}}
+test_evaluator = {{_base_.bench_test_evaluator}}
 
 # the benchmark's schedule (BEVFormer's img_backbone lr_mult 0.1 goes: the other students'
 # pre-trained encoders train at the full rate too)

@@ -39,3 +39,14 @@ bench_eval_version = __import__('os').path.join(
     __import__('importlib.util').util.find_spec(
         'distillbev').submodule_search_locations[0], 'datasets', 'synthetic',
     'detection_synthetic')
+# the stock NuScenesMetric over the four classes: on val (the tuning split) while training, on the
+# held-out split by tools/test.py
+bench_val_evaluator = dict(type='NuScenesClassSubsetMetric', data_root=bench_data_root,
+                           ann_file=bench_val_ann, eval_version=bench_eval_version)
+bench_test_evaluator = dict(type='NuScenesClassSubsetMetric', data_root=bench_test_root,
+                            ann_file=bench_test_ann, eval_version=bench_eval_version)
+# the benchmark's LiDAR teacher, for every distillation config: its config, and the checkpoint the
+# teacher stage of tools/kd_benchmark.py copies its last checkpoint to
+bench_teacher_config = '{{ fileDirname }}/../../centerpoint/' \
+    'centerpoint_pillar04_second_secfpn_1xb4-cyclic-8e_synthetic-nus-bench-3d.py'
+bench_teacher_ckpt = 'checkpoints/centerpoint-pillar04_synthetic-nus-bench.pth'

@@ -8,10 +8,8 @@
 # 40 per frame (80 into the BEV encoder), BEV stages 80 / 160 / 320, BEV neck 128.
 _base_ = ['../../students/bevdepth4d_r18_fpn_centerhead_1xb4-15min_synthetic-nus-bench-3d.py']
 
-teacher_config = '{{ fileDirname }}/../../centerpoint/' \
-    'centerpoint_pillar04_second_secfpn_1xb4-cyclic-8e_synthetic-nus-bench-3d.py'
-# written by tools/kd_benchmark.py (the teacher stage copies its last checkpoint here)
-teacher_ckpt = 'checkpoints/centerpoint-pillar04_synthetic-nus-bench.pth'
+teacher_config = {{_base_.bench_teacher_config}}
+teacher_ckpt = {{_base_.bench_teacher_ckpt}}  # written by tools/kd_benchmark.py
 point_cloud_range = [-25.6, -25.6, -5.0, 25.6, 25.6, 3.0]
 class_names = {{_base_.class_names}}
 final_size = {{_base_.final_size}}

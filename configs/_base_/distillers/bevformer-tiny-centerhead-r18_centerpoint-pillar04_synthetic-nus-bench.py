@@ -9,10 +9,8 @@
 # images, with the student's (no) augmentation, and keeps 'can_bus' in the metainfo.
 _base_ = ['../../students/bevformer-tiny-centerhead_r18_fpn_1xb4-15min_synthetic-nus-bench-3d.py']
 
-teacher_config = '{{ fileDirname }}/../../centerpoint/' \
-    'centerpoint_pillar04_second_secfpn_1xb4-cyclic-8e_synthetic-nus-bench-3d.py'
-# written by tools/kd_benchmark.py (the teacher stage copies its last checkpoint here)
-teacher_ckpt = 'checkpoints/centerpoint-pillar04_synthetic-nus-bench.pth'
+teacher_config = {{_base_.bench_teacher_config}}
+teacher_ckpt = {{_base_.bench_teacher_ckpt}}  # written by tools/kd_benchmark.py
 point_cloud_range = [-25.6, -25.6, -5.0, 25.6, 25.6, 3.0]
 class_names = {{_base_.class_names}}
 final_size = {{_base_.final_size}}
