@@ -30,6 +30,10 @@ NUS_METHODS = {
     # the combination: CMKD's terms and UniDistill's two feature terms
     'cmkd_unidistill': ('configs/cmkd_unidistill/cmkd-unidistill_bevdepth-r18_centerpoint-pillar04'
                         + BENCH, 'CMKD + UniDistill features'),
+    # its tuned row: UniDistill's two feature terms at UniDistill's own tuned factor (x0.1)
+    'cmkd_unidistill_tuned': ('configs/cmkd_unidistill/cmkd-unidistill_bevdepth-r18_centerpoint-'
+                              'pillar04_unikdw0.1' + BENCH, 'CMKD + UniDistill features (tuned: '
+                              'UniDistill x0.1)'),
     # the temporal students (issue 13) and DistillBEV on them, each paired with its own student
     # alone (NUS_PAIRS); BEVDepth4D alone is paired with BEVDepth (the second frame's gain)
     'bevdepth4d': ('configs/students/bevdepth4d_r18_fpn_centerhead' + BENCH,

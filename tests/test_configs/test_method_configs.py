@@ -22,7 +22,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py')))
 # the nuScenes-layout (multi-view) configs; CMKD's KITTI form: test_cmkd_kitti_configs.py
 METHOD_CONFIGS = [c for c in CONFIGS
-                  if osp.basename(osp.dirname(c)) in ('cmkd', 'unidistill', 'distillbev')
+                  if osp.basename(osp.dirname(c)) in ('cmkd', 'unidistill', 'distillbev',
+                                                      'cmkd_unidistill')
                   and 'kitti' not in osp.basename(c)]
 # with the monocular KITTI methods (their one-step test: tests/test_configs/test_mono_kd_configs.py)
 KD_CONFIGS = METHOD_CONFIGS + [c for c in CONFIGS
@@ -71,6 +72,26 @@ def test_a_method_states_its_losses_once(method, keys, prefix, which, least):
             if key == 'distill_losses':
                 expect = _with_named_term_weight(expect, osp.basename(path))
             assert model[key] == expect, (path, key)
+
+
+@pytest.mark.parametrize('name,unidistill_scale', [('', 1.0), ('_unikdw0.1', 0.1)])
+def test_combination_states_cmkd_and_unidistill_feature_terms(name, unidistill_scale):
+    """The combination rows: CMKD's three terms and head inheritance as in CMKD's base, UniDistill's
+    two feature terms as in UniDistill's base (the tuned row: both weights x0.1, nothing else),
+    UniDistill's response terms left out."""
+    kd = osp.join(ROOT, 'configs', '_base_', 'kd')
+    cmkd = Config.fromfile(osp.join(kd, 'cmkd.py'))
+    uni = Config.fromfile(osp.join(kd, 'unidistill.py')).unidistill_distill_losses
+    model = Config.fromfile(osp.join(
+        ROOT, 'configs', 'cmkd_unidistill', 'cmkd-unidistill_bevdepth-r18_centerpoint-pillar04'
+        f'{name}_1xb4-15min_synthetic-nus-bench-3d.py')).model
+    expected = dict(cmkd.cmkd_distill_losses)
+    expected['loss_kpt_feature'] = dict(uni.loss_feature,
+                                        loss_weight=100.0 * unidistill_scale)
+    expected['loss_kpt_relation'] = dict(uni.loss_relation, loss_weight=40.0 * unidistill_scale)
+    assert model.distill_losses == expected
+    assert model.inherit_from_teacher == cmkd.cmkd_inherit_from_teacher
+    assert 'distill_weight' not in model
 
 
 def _with_named_term_weight(losses, name: str):
