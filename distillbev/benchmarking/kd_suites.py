@@ -30,7 +30,7 @@ NUS_METHODS = {
     # the combination: CMKD's terms and UniDistill's two feature terms
     'cmkd_unidistill': ('configs/cmkd_unidistill/cmkd-unidistill_bevdepth-r18_centerpoint-pillar04'
                         + BENCH, 'CMKD + UniDistill features'),
-    # its tuned row: UniDistill's two feature terms at UniDistill's own tuned factor (x0.1)
+    # a tuned candidate: UniDistill's two terms at UniDistill's own factor (rejected on val)
     'cmkd_unidistill_tuned': ('configs/cmkd_unidistill/cmkd-unidistill_bevdepth-r18_centerpoint-'
                               'pillar04_unikdw0.1' + BENCH, 'CMKD + UniDistill features (tuned: '
                               'UniDistill x0.1)'),
