@@ -195,21 +195,30 @@ def test_distill_configs_state_cmkd_kitti_once():
 
 def test_benchmark_rows_differ_from_the_paper_setting_only_where_named():
     """The kitti_bev benchmark's CMKD rows: the paper setting drops the GT losses; the tuned rows
-    keep them (``det_loss_weight`` 1) and ``_kdw0.15_`` scales every KD term by 0.15. Losses,
-    taps, inheritance, data and schedule are those of the paper-setting row."""
+    keep them (``det_loss_weight`` 1), ``_kdw0.15_`` scales every KD term by 0.15 and
+    ``_alongkd_`` drops the box KD's lateral (y) and heading residuals and the direction KD.
+    Everything else (taps, inheritance, the other loss terms, data, schedule) is the paper
+    setting's."""
     from distillbev.benchmarking.kd_suites import KITTI_BEV_METHODS
     models = {m: Config.fromfile(osp.join(ROOT, c)) for m, (c, _) in KITTI_BEV_METHODS.items()
               if m != 'baseline'}
-    expect = dict(cmkd=(0.0, 1.0), cmkd_tuned=(1.0, 1.0), cmkd_tuned_kdw=(1.0, 0.15))
+    expect = dict(cmkd=(0.0, 1.0), cmkd_tuned=(1.0, 1.0), cmkd_tuned_kdw=(1.0, 0.15),
+                  cmkd_tuned_along=(1.0, 1.0))
     assert set(models) == set(expect)
     paper = models['cmkd']
+    along_head = dict(paper.model.distill_losses.loss_head,
+                      code_weights=[1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0], dir_weight=0.0)
     for method, cfg in models.items():
         model = cfg.model
         assert (model.student.det_loss_weight, model.get('distill_weight', 1.0)) == \
             expect[method], method
-        for key in ('student_taps', 'teacher_taps', 'distill_losses', 'inherit_from_teacher',
-                    'teacher', 'teacher_ckpt'):
+        for key in ('student_taps', 'teacher_taps', 'inherit_from_teacher', 'teacher',
+                    'teacher_ckpt'):
             assert model[key] == paper.model[key], (method, key)
+        losses = model.distill_losses
+        assert losses.loss_bev == paper.model.distill_losses.loss_bev, method
+        assert losses.loss_head == (along_head if method == 'cmkd_tuned_along'
+                                    else paper.model.distill_losses.loss_head), method
         for key in ('param_scheduler', 'train_cfg', 'train_dataloader', 'test_dataloader'):
             assert cfg[key] == paper[key], (method, key)
 

@@ -53,6 +53,33 @@ def test_hand_values_two_anchors_two_classes():
     assert out['loss_dir'].item() == pytest.approx(0.4 * (w0 * ce0 + w1 * ce1), rel=1e-5)
 
 
+def test_code_weights_drop_lateral_and_heading_residuals():
+    """The kitti_bev ``cmkd_tuned_along`` row: code weights (1, 0, 1, 1, 1, 1, 0) and no direction
+    KD. The same two anchors as above: only x, z, w, l, h residuals count, and a student that
+    differs from the teacher in y and yaw alone gets no box or direction gradient."""
+    t_p = [[0.8, 0.05], [0.2, 0.02]]
+    t_box = [[0, 0, 0, 0, 0, 0, 0.3], [0, 0, 0, 0, 0, 0, 0.0]]
+    s_box = [[0.05, 0.5, 0, 0, 0, 0, 0.3], [0, 0, 0, 0, 0, -0.2, 1.0]]
+    t_dir, s_dir = [[1.0, 0.0], [-1.0, 2.0]], [[0.0, 0.0], [1.0, 0.0]]
+    teacher = (_maps([[logit(p) for p in a] for a in t_p], 2), _maps(t_box, 7), _maps(t_dir, 2))
+    student = (_maps([[0.0, -1.0], [1.0, 0.5]], 2), _maps(s_box, 7), _maps(s_dir, 2))
+    loss = AnchorResponseLoss(num_classes=2, dir_weight=0.0,
+                              code_weights=[1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0])
+    out = loss(student, teacher)
+    w0, w1 = 0.85 / 2, 0.22 / 2  # x of anchor 0 (0.05) and h of anchor 1 (-0.2) remain
+    assert out['loss_loc'].item() == pytest.approx(2.0 * (w0 * smooth_l1(0.05) +
+                                                          w1 * smooth_l1(0.2)), rel=1e-5)
+    assert out['loss_dir'].item() == 0.0
+    # only y and yaw differ from the teacher: zero box loss, zero gradient into the box map
+    s_box_lat = [[0, 0.5, 0, 0, 0, 0, 1.3], [0, -0.4, 0, 0, 0, 0, 2.0]]
+    box = _maps(s_box_lat, 7)[0].requires_grad_()
+    dirs = _maps(s_dir, 2)[0].requires_grad_()
+    out = loss((student[0], [box], [dirs]), teacher)
+    assert out['loss_loc'].item() == 0.0
+    (out['loss_loc'] + out['loss_dir']).backward()
+    assert box.grad.abs().sum().item() == 0.0 and dirs.grad.abs().sum().item() == 0.0
+
+
 def test_no_confident_teacher_anchor_and_gradients():
     torch.manual_seed(0)
     teacher = ([torch.full((2, 6, 3, 3), -8.0)], [torch.randn(2, 14, 3, 3)],
