@@ -9,7 +9,7 @@
 # reversed) and lost Car 3D AP. So the box KD keeps x (along the view), z and the sizes, and
 # drops y (across the view) and the heading residual (code weights 0), and the direction KD is
 # off. The classification KD, the BEV MSE, the depth loss and the inheritance are unchanged.
-# Chosen on val only.
+# A candidate: kept or rejected on val only (seed 0 first).
 _base_ = [
     './cmkd-kitti_cmkd-mono-r18_pointpillars-hv032_gtloss_1xb4-60min_synthetic-kitti-bench-3d-3class.py'
 ]
