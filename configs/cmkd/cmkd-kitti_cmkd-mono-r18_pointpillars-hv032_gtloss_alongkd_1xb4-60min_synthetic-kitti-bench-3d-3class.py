@@ -9,7 +9,7 @@
 # reversed) and lost Car 3D AP. So the box KD keeps x (along the view), z and the sizes, and
 # drops y (across the view) and the heading residual (code weights 0), and the direction KD is
 # off. The classification KD, the BEV MSE, the depth loss and the inheritance are unchanged.
-# A candidate: kept or rejected on val only (seed 0 first).
+# Measured on val, seed 0, and rejected: 86.8 Car 3D AP against 90.6 for the student alone.
 _base_ = [
     './cmkd-kitti_cmkd-mono-r18_pointpillars-hv032_gtloss_1xb4-60min_synthetic-kitti-bench-3d-3class.py'
 ]

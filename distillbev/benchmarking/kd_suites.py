@@ -90,7 +90,7 @@ KITTI_BEV_METHODS = {
     'cmkd_tuned_kdw': ('configs/cmkd/cmkd-kitti_cmkd-mono-r18_pointpillars-hv032_gtloss_kdw0.15_'
                        '1xb4-60min' + BEV, 'CMKD (tuned: GT losses kept, KD x0.15)'),
     # the GT losses kept, box KD on x (along the view), z and sizes only, no direction KD: the
-    # teacher's lateral and heading errors left out (box errors, docs/cmkd_kitti_regime.md)
+    # teacher's lateral and heading errors left out (rejected on val, docs/cmkd_kitti_regime.md)
     'cmkd_tuned_along': ('configs/cmkd/cmkd-kitti_cmkd-mono-r18_pointpillars-hv032_gtloss_alongkd_'
                          '1xb4-60min' + BEV, 'CMKD (tuned: GT losses kept, box KD along the view)'),
 }
