@@ -170,6 +170,8 @@ def _gt_as_prediction(info, index):
 
 REGIME = '_1xb4-15min_synthetic-kitti-bench-mono3d.py'
 TEACHER = '_1xb4-45min_synthetic-kitti-bench-mono3d.py'
+# the teacher the distillation configs load: the 900-iteration one with its cosine stretched
+LONG_TEACHER = '_1xb4-90min_synthetic-kitti-bench-mono3d.py'
 
 
 def test_cpu_regime_pairs_the_student_alone_with_its_distillations():
@@ -200,12 +202,21 @@ def test_cpu_regime_pairs_the_student_alone_with_its_distillations():
     load = [t for t in teacher.train_dataloader.dataset.pipeline
             if t['type'] == 'LoadKittiDepthImage']
     assert (enc[0]['mean'], enc[0]['std'], load[0]['complete']) == (0.0, 1.0, True)
+    # the teacher of the distillations: the same, on 1800 iterations (warm-up unchanged)
+    long_teacher = Config.fromfile(osp.join(ROOT, 'configs', 'students',
+                                            'monodle-depth_dla34_dlaneck' + LONG_TEACHER))
+    assert long_teacher.train_cfg.max_iters == 1800
+    assert [s.end for s in long_teacher.param_scheduler] == [90, 1800]
+    assert [(s.type, s.begin) for s in long_teacher.param_scheduler] == \
+        [(s.type, s.begin) for s in teacher.param_scheduler]
+    for key in ('model', 'train_dataloader', 'test_dataloader', 'optim_wrapper'):
+        assert long_teacher[key] == teacher[key], key
     for method in ('monodistill', 'monommkd'):
         kd = Config.fromfile(osp.join(ROOT, 'configs', method,
                                       f'{method}_monodle-dla34_monodle-depth-dla34' + REGIME))
         assert kd.model.teacher_ckpt.endswith(
-            'monodle-depth_dla34_dlaneck' + TEACHER[:-3] + '/iter_900.pth')
-        assert osp.basename(kd.model.teacher) == 'monodle-depth_dla34_dlaneck' + TEACHER
+            'monodle-depth_dla34_dlaneck' + LONG_TEACHER[:-3] + '/iter_1800.pth')
+        assert osp.basename(kd.model.teacher) == 'monodle-depth_dla34_dlaneck' + LONG_TEACHER
         assert kd.model.student.get('init_cfg') is None  # not from a pre-trained student
         assert kd.model.student.backbone == student.model.backbone
         assert kd.model.student.neck == student.model.neck

@@ -187,8 +187,8 @@ def test_kd_benchmark_kitti_mode_commands_checkpoint_and_table(tmp_path, monkeyp
     trains = [c for c in calls if osp.basename(c[1]) == 'train.py']
     assert len(trains) == 5  # teacher, 2 methods x 2 seeds
     assert not any('pretrain' in a for c in calls for a in c)
-    teacher_cfg = 'configs/students/monodle-depth_dla34_dlaneck_1xb4-45min_synthetic-kitti-bench-' \
-        'mono3d.py'  # the regime's 900-iteration schedule, the students' too
+    teacher_cfg = 'configs/students/monodle-depth_dla34_dlaneck_1xb4-90min_synthetic-kitti-bench-' \
+        'mono3d.py'  # 1800 iterations, twice the students' schedule
     assert trains[0][2] == str(REPO / teacher_cfg)
     assert 'train_cfg.max_iters=3' in _opts(trains[0]) and 'randomness.seed=0' in _opts(trains[0])
     mono = '_1xb4-45min_synthetic-kitti-bench-mono3d.py'

@@ -2,8 +2,8 @@
 # Shared part of the monocular distillation configs of the CPU regime: the student
 # monodle_dla34_dlaneck_1xb4-15min_synthetic-kitti-bench-mono3d.py (its data, held-out test split
 # and 300-iteration schedule come with it) and its depth-image teacher
-# monodle-depth_dla34_dlaneck_1xb4-45min_synthetic-kitti-bench-mono3d.py (900 iterations; train it
-# first: at the student's 300 iterations the teacher was weaker than the student). The
+# monodle-depth_dla34_dlaneck_1xb4-90min_synthetic-kitti-bench-mono3d.py (1800 iterations; train it
+# first: at 300 and at 900 iterations the teacher was no stronger than the student). The
 # distilled student starts from the same initialisation as the student alone (no RGB
 # pre-training stage: MonoDistill's code distils from its RGB pre-training, which would give the
 # distilled student twice the baseline's training), so the two are paired on one schedule.
@@ -11,9 +11,9 @@
 # the depth image is completed into a dense map, as for the teacher's own training.
 _base_ = ['../../students/monodle_dla34_dlaneck_1xb4-15min_synthetic-kitti-bench-mono3d.py']
 
-teacher_name = 'monodle-depth_dla34_dlaneck_1xb4-45min_synthetic-kitti-bench-mono3d'
+teacher_name = 'monodle-depth_dla34_dlaneck_1xb4-90min_synthetic-kitti-bench-mono3d'
 teacher_config = '{{ fileDirname }}/../../students/' + teacher_name + '.py'
-teacher_ckpt = 'work_dirs/' + teacher_name + '/iter_900.pth'
+teacher_ckpt = 'work_dirs/' + teacher_name + '/iter_1800.pth'
 input_size = {{_base_.input_size}}
 meta_keys = {{_base_.meta_keys}}
 backend_args = None
