@@ -36,9 +36,10 @@ def test_configs_exist():
     for method in ('monodistill_monodle', 'monommkd_monodle'):
         assert any(n.startswith(method) and 'synthetic' in n for n in names), method
     # the depth-image teachers: real scale, the 40-epoch generated data, and the CPU regime's
-    # 300-iteration (session 7) and 900-iteration (the one its distillations load) schedules
+    # 300-iteration (session 7), 900-iteration (session 8) and 1800-iteration (the one its
+    # distillations load) schedules
     assert sorted(osp.basename(p).split('_')[-2] for p in TEACHERS) == [
-        '1xb16-140e', '1xb4-15min', '1xb4-40e', '1xb4-45min'], TEACHERS
+        '1xb16-140e', '1xb4-15min', '1xb4-40e', '1xb4-45min', '1xb4-90min'], TEACHERS
 
 
 def _build(path):
