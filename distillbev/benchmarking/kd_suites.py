@@ -60,11 +60,12 @@ NUS_METHODS = {
 NUS_PAIRS = dict(bevformer=None, bevformer_set=None, distillbev_bevdepth4d='bevdepth4d',
                  distillbev_bevdepth4d_tuned='bevdepth4d', distillbev_bevformer='bevformer',
                  distillbev_bevformer_tuned='bevformer')
-# the 900-iteration schedule of the teacher and of every student: at 300 iterations the student
+# the 900-iteration schedule of every student: at 300 iterations the student
 # alone stayed at 0.3 Car 3D AP40 (IoU 0.7), at 900 it reaches 16.3 (docs/kitti_regime.md)
 MONO = '_1xb4-45min_synthetic-kitti-bench-mono3d.py'
 # the depth-image teacher on 1800 iterations: at 900 it was no stronger than the student alone
-# (held-out Car 3D AP40 16.1 against 16.3), at 1800 it reaches 41.7 (docs/kitti_regime.md)
+# (held-out Car 3D AP40 16.1 against 16.3), at 1800 it reaches 38.7-41.7 (two trainings,
+# docs/kitti_regime.md)
 MONO_TEACHER = '_1xb4-90min_synthetic-kitti-bench-mono3d.py'
 KITTI_METHODS = {
     'baseline': ('configs/students/monodle_dla34_dlaneck' + MONO, 'MonoDLE-DLA34 (no KD)'),
