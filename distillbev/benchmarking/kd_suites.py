@@ -76,6 +76,10 @@ KITTI_METHODS = {
     # tuned row: DualKL x0.2 (its gradient into the shared backbone, docs/kd_diagnosis_kitti.md)
     'monommkd_tuned': ('configs/monommkd/monommkd_monodle-dla34_monodle-depth-dla34_dualkl0.2'
                        + MONO, 'MonoMMKD (tuned: DualKL x0.2)'),
+    # candidate tuned row, not run yet: the object-feature term inside Cars' boxes only (the
+    # paper setting takes the student's cyclists down to below the teacher's, docs/kitti_regime.md)
+    'monodistill_carobj': ('configs/monodistill/monodistill_monodle-dla34_monodle-depth-dla34_'
+                           'carobj' + MONO, 'MonoDistill (candidate: object features on Cars)'),
 }
 # CMKD's KITTI form: the mono-BEV student lifted onto its PointPillars teacher's pillar grid, on
 # the monocular suite's generated frames; 1000 iterations for the students, 1500 for the teacher,

@@ -59,8 +59,8 @@ def test_a_method_states_its_losses_once(method, keys, prefix, which, least):
     """Every config of a method (nuScenes, generated data, benchmark, tuned) resolves to the
     losses of ``configs/_base_/kd/<method>.py``; tuned rows differ only by distill_weight or, in
     a config named for it (``_<loss>0.2_``, e.g. ``_dualkl0.2_``), by that one term's
-    loss_weight. ``which``: an fnmatch pattern of the student / teacher part of the config
-    names."""
+    loss_weight, or (``_carobj_``) by the object-feature boxes kept to Cars. ``which``: an
+    fnmatch pattern of the student / teacher part of the config names."""
     base = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'kd', f'{method}.py'))
     paths = [c for c in KD_CONFIGS if f'/{method}/' in c
              and fnmatch.fnmatch(osp.basename(c), f'*{which}*')]
@@ -71,6 +71,9 @@ def test_a_method_states_its_losses_once(method, keys, prefix, which, least):
             expect = base[f'{prefix}_{key}']
             if key == 'distill_losses':
                 expect = _with_named_term_weight(expect, osp.basename(path))
+            if key == 'kd_targets' and '_carobj_' in osp.basename(path):
+                expect = Config(dict(t=expect)).t  # a copy
+                expect.box['class_ids'] = [2]  # Car of ('Pedestrian', 'Cyclist', 'Car')
             assert model[key] == expect, (path, key)
 
 

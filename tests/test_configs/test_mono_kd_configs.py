@@ -106,6 +106,23 @@ def test_depth_teacher_config(path):
         assert pipeline[types.index('DepthImageInput')]['out_key'] == 'img'
 
 
+def test_carobj_candidate_imitates_features_inside_cars_only():
+    """``_carobj_``: a frame whose one object is a cyclist gives the object-feature term nothing
+    to imitate, where the paper setting imitates inside the cyclist's box; a car counts in both."""
+    bench = osp.join(ROOT, 'configs', 'monodistill',
+                     'monodistill_monodle-dla34_monodle-depth-dla34{}_1xb4-45min_'
+                     'synthetic-kitti-bench-mono3d.py')
+    for label, paper_term, carobj_term in ((1, True, False), (2, True, True)):
+        for name, expect in (('', paper_term), ('_carobj', carobj_term)):
+            cfg, model = _build(bench.format(name))
+            model.train()
+            inputs, samples = _batch(model)
+            samples[0].gt_instances.labels[:] = label
+            samples[0].gt_instances_3d.labels_3d[:] = label
+            loss = model.loss(inputs, samples)['distill.loss_obj_feat']
+            assert (float(loss) > 0) == expect, (name, label, float(loss))
+
+
 def test_synthetic_monodistill_feeds_the_teacher_and_keeps_it_frozen(synthetic_kitti,
                                                                      synthetic_kitti_infos):
     root, _ = synthetic_kitti
