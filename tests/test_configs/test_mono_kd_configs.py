@@ -112,10 +112,10 @@ def test_carobj_candidate_imitates_features_inside_cars_only():
     bench = osp.join(ROOT, 'configs', 'monodistill',
                      'monodistill_monodle-dla34_monodle-depth-dla34{}_1xb4-45min_'
                      'synthetic-kitti-bench-mono3d.py')
-    for label, paper_term, carobj_term in ((1, True, False), (2, True, True)):
-        for name, expect in (('', paper_term), ('_carobj', carobj_term)):
-            cfg, model = _build(bench.format(name))
-            model.train()
+    for name, imitated in (('', {1: True, 2: True}), ('_carobj', {1: False, 2: True})):
+        _, model = _build(bench.format(name))
+        model.train()
+        for label, expect in imitated.items():  # 1: Cyclist, 2: Car
             inputs, samples = _batch(model)
             samples[0].gt_instances.labels[:] = label
             samples[0].gt_instances_3d.labels_3d[:] = label
