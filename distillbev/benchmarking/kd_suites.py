@@ -73,7 +73,8 @@ KITTI_METHODS = {
                     'MonoDistill (paper setting)'),
     'monommkd': ('configs/monommkd/monommkd_monodle-dla34_monodle-depth-dla34' + MONO,
                  'MonoMMKD DualKL (paper setting)'),
-    # tuned row: DualKL x0.2 (its gradient into the shared backbone, docs/kd_diagnosis_kitti.md)
+    # tuned row: DualKL x0.2 (its gradient into the shared backbone, docs/kd_diagnosis_kitti.md);
+    # rejected on val with the 1800-iteration teacher (seed 0: -5.03 against the paper's -0.25)
     'monommkd_tuned': ('configs/monommkd/monommkd_monodle-dla34_monodle-depth-dla34_dualkl0.2'
                        + MONO, 'MonoMMKD (tuned: DualKL x0.2)'),
     # candidate tuned row, not run yet: the object-feature term inside Cars' boxes only (the
