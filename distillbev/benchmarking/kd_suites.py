@@ -77,6 +77,10 @@ KITTI_METHODS = {
     # rejected on val with the 1800-iteration teacher (seed 0: -5.03 against the paper's -0.25)
     'monommkd_tuned': ('configs/monommkd/monommkd_monodle-dla34_monodle-depth-dla34_dualkl0.2'
                        + MONO, 'MonoMMKD (tuned: DualKL x0.2)'),
+    # tuned row: MonoSKD's head response KD (MonoDistill's response term) added, the teacher's
+    # head regressions at Cars' 2D centres (candidate, chosen on val)
+    'monommkd_resp': ('configs/monommkd/monommkd_monodle-dla34_monodle-depth-dla34_resp' + MONO,
+                      'MonoMMKD (tuned: + head response KD)'),
     # candidate tuned row, not run yet: the object-feature term inside Cars' boxes only (the
     # paper setting takes the student's cyclists down to below the teacher's, docs/kitti_regime.md)
     'monodistill_carobj': ('configs/monodistill/monodistill_monodle-dla34_monodle-depth-dla34_'

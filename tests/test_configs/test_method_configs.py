@@ -59,7 +59,8 @@ def test_a_method_states_its_losses_once(method, keys, prefix, which, least):
     """Every config of a method (nuScenes, generated data, benchmark, tuned) resolves to the
     losses of ``configs/_base_/kd/<method>.py``; tuned rows differ only by distill_weight or, in
     a config named for it (``_<loss>0.2_``, e.g. ``_dualkl0.2_``), by that one term's
-    loss_weight, or (``_carobj_``) by the object-feature boxes kept to Cars. ``which``: an
+    loss_weight, or (``_carobj_``) by the object-feature boxes kept to Cars, or (``_resp_``) by
+    MonoDistill's response term added as stated in its base. ``which``: an
     fnmatch pattern of the student / teacher part of the config names."""
     base = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'kd', f'{method}.py'))
     paths = [c for c in KD_CONFIGS if f'/{method}/' in c
@@ -74,6 +75,8 @@ def test_a_method_states_its_losses_once(method, keys, prefix, which, least):
             if key == 'kd_targets' and '_carobj_' in osp.basename(path):
                 expect = Config(dict(t=expect)).t  # a copy
                 expect.box['class_ids'] = [2]  # Car of ('Pedestrian', 'Cyclist', 'Car')
+            if '_resp_' in osp.basename(path):
+                expect = _with_response_term(expect, key)
             assert model[key] == expect, (path, key)
 
 
@@ -95,6 +98,21 @@ def test_combination_states_cmkd_and_unidistill_feature_terms(name, unidistill_s
     assert model.distill_losses == expected
     assert model.inherit_from_teacher == cmkd.cmkd_inherit_from_teacher
     assert 'distill_weight' not in model
+
+
+def _with_response_term(expect, key: str):
+    """``_resp_`` (MonoMMKD + MonoSKD's head response KD): the base's statement with MonoDistill's
+    response term, its window target and the teacher's head tap added, each as stated once in
+    ``configs/_base_/kd/monodistill.py``."""
+    md = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'kd', 'monodistill.py'))
+    expect = Config(dict(t=expect)).t  # a copy
+    if key == 'teacher_taps':
+        return md.monodistill_teacher_taps
+    if key == 'kd_targets':
+        expect['window'] = md.monodistill_window_target
+    if key == 'distill_losses':
+        expect['loss_resp'] = md.monodistill_loss_resp
+    return expect
 
 
 def _with_named_term_weight(losses, name: str):

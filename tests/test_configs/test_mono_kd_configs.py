@@ -123,6 +123,27 @@ def test_carobj_candidate_imitates_features_inside_cars_only():
             assert (float(loss) > 0) == expect, (name, label, float(loss))
 
 
+def test_monommkd_resp_row_imitates_the_teachers_head_at_cars():
+    """``monommkd ..._resp_``: the teacher runs its head and the response term compares the
+    student's head maps with the teacher's in the window at a car's 2D centre, beside MonoMMKD's
+    own two terms. The same frame with the object labelled Cyclist leaves only the heading KL of
+    the empty object slots (the official code's, ``mask_padded=False``): less."""
+    path = osp.join(ROOT, 'configs', 'monommkd', 'monommkd_monodle-dla34_monodle-depth-dla34_'
+                    'resp_1xb4-45min_synthetic-kitti-bench-mono3d.py')
+    _, model = _build(path)
+    model.train()
+    resp = {}
+    for label in (2, 1):  # 2: Car, 1: Cyclist
+        inputs, samples = _batch(model)
+        samples[0].gt_instances.labels[:] = label
+        samples[0].gt_instances_3d.labels_3d[:] = label
+        losses = model.loss(inputs, samples)
+        assert {'distill.loss_depth_mimic', 'distill.loss_dualkl'} <= set(losses)
+        assert float(losses['distill.loss_depth_mimic']) > 0
+        resp[label] = float(losses['distill.loss_resp'])
+    assert resp[2] > resp[1] >= 0, resp
+
+
 def test_synthetic_monodistill_feeds_the_teacher_and_keeps_it_frozen(synthetic_kitti,
                                                                      synthetic_kitti_infos):
     root, _ = synthetic_kitti
