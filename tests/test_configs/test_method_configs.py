@@ -3,6 +3,7 @@
 builds through the registry and runs one training step: the taps it names exist, the tensors it
 pairs align (the distiller checks grids at every step), and every KD loss is finite and sends
 gradients into the student."""
+import copy
 import fnmatch
 import glob
 import os.path as osp
@@ -73,7 +74,7 @@ def test_a_method_states_its_losses_once(method, keys, prefix, which, least):
             if key == 'distill_losses':
                 expect = _with_named_term_weight(expect, osp.basename(path))
             if key == 'kd_targets' and '_carobj_' in osp.basename(path):
-                expect = Config(dict(t=expect)).t  # a copy
+                expect = copy.deepcopy(expect)
                 expect.box['class_ids'] = [2]  # Car of ('Pedestrian', 'Cyclist', 'Car')
             if '_resp_' in osp.basename(path):
                 expect = _with_response_term(expect, key)
@@ -105,7 +106,7 @@ def _with_response_term(expect, key: str):
     response term, its window target and the teacher's head tap added, each as stated once in
     ``configs/_base_/kd/monodistill.py``."""
     md = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'kd', 'monodistill.py'))
-    expect = Config(dict(t=expect)).t  # a copy
+    expect = copy.deepcopy(expect)
     if key == 'teacher_taps':
         return md.monodistill_teacher_taps
     if key == 'kd_targets':
@@ -118,7 +119,7 @@ def _with_response_term(expect, key: str):
 def _with_named_term_weight(losses, name: str):
     """The base losses with the one term a tuned config's name scales (``..._dualkl0.2_...``
     sets ``loss_dualkl.loss_weight=0.2``); unchanged for any other name."""
-    losses = Config(dict(losses=losses)).losses  # a copy
+    losses = copy.deepcopy(losses)  # not Config(...): it shares the nested dicts
     for term, cfg in losses.items():
         tag = term[len('loss_'):].replace('_', '')
         found = re.search(rf'_{tag}(\d+(?:\.\d+)?)_', name)
